@@ -1,0 +1,25 @@
+import type { Finding } from './finding.js';
+import type { HostFacts, LiveSocket } from './live.js';
+import type { DaemonPlan } from './planned.js';
+
+/** What a scan could not see, and why ("owner of sockets needs root"). */
+export interface UnseenNote {
+  what: string;
+  why: string;
+}
+
+/** Everything the readers produced, frozen before the checks run. Checks never open files. */
+export interface Inventory {
+  /** The scanned root (`/` for the live host). */
+  root: string;
+  /** Whether this is the live host (its /proc describes the running system). */
+  live: boolean;
+  daemons: DaemonPlan[];
+  liveSockets: LiveSocket[];
+  hostFacts: HostFacts;
+  /** Text of every config file read, keyed by the path as the daemon sees it (for code frames and fixes). */
+  sources: ReadonlyMap<string, string>;
+  /** Input problems found while reading (BC0xx). */
+  inputFindings: Finding[];
+  unseen: UnseenNote[];
+}

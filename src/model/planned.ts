@@ -1,0 +1,56 @@
+import type { Family, Proto } from './endpoint.js';
+import type { Location } from './location.js';
+
+/**
+ * A socket a daemon will create from its configuration, with every option the daemon itself sets on it,
+ * in the order the daemon creates it.
+ */
+export interface PlannedSocket {
+  /** Daemon identifier, e.g. `sendmail`. */
+  daemon: string;
+  /** The daemon's own name for this listener (sendmail `Name=MTA`), or a generated one. */
+  name: string;
+  proto: Proto;
+  family: Family;
+  /** Canonical address text: `0.0.0.0`, `127.0.0.1`, `::`, `::1`. */
+  address: string;
+  port: number;
+  /** IPV6_V6ONLY as the daemon sets it; `undefined` = left at the net.ipv6.bindv6only default. */
+  v6Only?: boolean;
+  reuseAddr: boolean;
+  reusePort: boolean;
+  freeBind?: boolean;
+  /** SO_BINDTODEVICE interface name. */
+  device?: string;
+  /** uid the daemon binds as (0 for root). */
+  uid: number;
+  /** Whether the daemon calls listen() (TCP servers) — UDP sockets are only bound. */
+  listens: boolean;
+  /** The config line that asked for this socket (the line to edit). */
+  source: Location;
+  /** Human explanation of how the config produced this socket (defaults applied, port names resolved). */
+  derivation: string[];
+}
+
+/** How a daemon goes from config to sockets at startup: the order of bind() and listen() calls. */
+export type StartupOrder =
+  /** Each socket is bound and listened on before the next is created. */
+  | 'bind-listen-each'
+  /** All sockets are bound first, then listen() is called on each in order (sendmail). */
+  | 'bind-all-then-listen';
+
+/** What a reader learned about one daemon instance. */
+export interface DaemonPlan {
+  /** Daemon identifier, e.g. `sendmail`. */
+  daemon: string;
+  /** Main config file, as the daemon sees it. */
+  config: string;
+  /** Every file read, in order. */
+  files: string[];
+  sockets: PlannedSocket[];
+  startup: StartupOrder;
+  /** systemd unit names this daemon runs as, when known (`sendmail.service`). */
+  units: string[];
+  /** Process names (comm) this daemon runs as, used to recognise its own live sockets. */
+  processNames: string[];
+}
