@@ -30,6 +30,21 @@ export interface PlannedSocket {
   source: Location;
   /** Human explanation of how the config produced this socket (defaults applied, port names resolved). */
   derivation: string[];
+  /** The whole directive that asked for this socket and how to switch it off, for fixes. */
+  directive?: DirectiveExtent;
+  /** The daemon carries on without this socket when it cannot be created (sendmail `Modifiers=O`). */
+  optional?: boolean;
+}
+
+/** The full extent of a config directive (continuation lines included) and its disabled form. */
+export interface DirectiveExtent {
+  file: string;
+  startLine: number;
+  endLine: number;
+  /** The directive's lines as they are. */
+  lines: string[];
+  /** The same lines commented out in the daemon's own comment syntax. */
+  disabled: string[];
 }
 
 /** How a daemon goes from config to sockets at startup: the order of bind() and listen() calls. */
@@ -53,4 +68,12 @@ export interface DaemonPlan {
   units: string[];
   /** Process names (comm) this daemon runs as, used to recognise its own live sockets. */
   processNames: string[];
+  /**
+   * What the daemon does when a non-optional socket cannot be created on its first attempt:
+   * `exit` — it gives up (possibly after retries) and later sockets are never created;
+   * `continue` — it carries on with the next socket.
+   */
+  onFailure: 'exit' | 'continue';
+  /** Retries of a failed socket before giving up, and their interval, when the daemon retries. */
+  retry?: { attempts: number; intervalSeconds: number; exitStatus?: number };
 }
