@@ -32,6 +32,11 @@ export interface PlannedSocket {
   derivation: string[];
   /** The whole directive that asked for this socket and how to switch it off, for fixes. */
   directive?: DirectiveExtent;
+  /**
+   * The daemon's options for this listener apart from its address and name, normalised by the reader
+   * (sendmail: Modifiers, Family, Port, InputMailFilters…). Two sockets with the same key serve clients alike.
+   */
+  optionsKey?: string;
   /** The daemon carries on without this socket when it cannot be created (sendmail `Modifiers=O`). */
   optional?: boolean;
 }

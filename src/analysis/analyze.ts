@@ -1,0 +1,80 @@
+import type { SimSocket } from '../kernel/index.js';
+import type { Inventory } from '../model/inventory.js';
+import type { LiveSocket } from '../model/live.js';
+import {
+  adoptLive,
+  daemonStarts,
+  isOwnSocket,
+  namespaceFor,
+  replayDaemon,
+  type DaemonPrediction,
+  type Holder,
+  type LiveHolder,
+  type SocketOutcome,
+} from './startup.js';
+
+/** Two daemons that cannot both start, for one start order. */
+export interface PairConflict {
+  /** Started first (index into Inventory.daemons). */
+  first: number;
+  /** Started second: the one that loses. */
+  second: number;
+  /** Outcomes of the second daemon's sockets when started after the first. */
+  outcomes: SocketOutcome[];
+}
+
+export interface Analysis {
+  /** Each daemon started alone on the host as it is (its own running sockets set aside). */
+  predictions: DaemonPrediction[];
+  /** Pairs of daemons that cannot both start, in each start order that fails. */
+  pairConflicts: PairConflict[];
+  /** Live sockets the analysis considered, with what is known of their options. */
+  liveHolders: LiveHolder[];
+}
+
+/** Known options of live sockets (e.g. from a test harness or strace); /proc alone never shows them. */
+export interface KnownLiveOptions {
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  v6Only?: boolean;
+}
+
+function holdersExcept(holders: LiveHolder[], exclude: (s: LiveSocket) => boolean): LiveHolder[] {
+  return holders.filter((h) => !exclude(h.socket));
+}
+
+/** Run every daemon's start through the kernel model, alone and in pairs. Pure: reads only the Inventory. */
+export function analyze(inv: Inventory, known: ReadonlyMap<LiveSocket, KnownLiveOptions> = new Map()): Analysis {
+  const liveHolders: LiveHolder[] = inv.liveSockets.map((socket, index) => ({ index, socket, ...known.get(socket) }));
+
+  const predictions = inv.daemons.map((plan, d): DaemonPrediction => {
+    const ns = namespaceFor(inv.hostFacts);
+    const refs = new Map<SimSocket, Holder>();
+    adoptLive(ns, holdersExcept(liveHolders, (s) => isOwnSocket(plan, s)), refs);
+    const outcomes = replayDaemon(ns, plan, d, refs);
+    return { daemon: d, outcomes, starts: daemonStarts(plan, outcomes) };
+  });
+
+  const pairConflicts: PairConflict[] = [];
+  for (let a = 0; a < inv.daemons.length; a++) {
+    for (let b = 0; b < inv.daemons.length; b++) {
+      if (a === b) continue;
+      const pa = inv.daemons[a];
+      const pb = inv.daemons[b];
+      if (!pa || !pb || !sharePort(pa.sockets, pb.sockets)) continue;
+      // Only a pair where each starts fine alone says something about the pair.
+      if (!predictions[a]?.starts || !predictions[b]?.starts) continue;
+      const ns = namespaceFor(inv.hostFacts);
+      const refs = new Map<SimSocket, Holder>();
+      adoptLive(ns, holdersExcept(liveHolders, (s) => isOwnSocket(pa, s) || isOwnSocket(pb, s)), refs);
+      replayDaemon(ns, pa, a, refs);
+      const outcomes = replayDaemon(ns, pb, b, refs);
+      if (!daemonStarts(pb, outcomes)) pairConflicts.push({ first: a, second: b, outcomes });
+    }
+  }
+  return { predictions, pairConflicts, liveHolders };
+}
+
+function sharePort(a: { proto: string; port: number }[], b: { proto: string; port: number }[]): boolean {
+  return a.some((x) => b.some((y) => x.proto === y.proto && x.port === y.port));
+}

@@ -1,0 +1,184 @@
+import { SimulatedNamespace, type SimSocket } from '../kernel/index.js';
+import type { HostFacts, LiveSocket } from '../model/live.js';
+import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
+
+/** A socket that stood in the way: one of a daemon's planned sockets, or a live socket on the host. */
+export type Holder =
+  | { kind: 'planned'; daemon: number; socket: number }
+  | { kind: 'live'; socket: number };
+
+export type SocketOutcome =
+  | { ok: true }
+  | {
+      ok: false;
+      call: 'bind' | 'listen';
+      errno: string;
+      reason: string;
+      holder?: Holder;
+      /** Set when the verdict rests on a socket option /proc cannot show. */
+      dependsOn?: string[];
+    }
+  | { ok: false; call: 'none'; reason: string };
+
+export interface DaemonPrediction {
+  /** Index into Inventory.daemons. */
+  daemon: number;
+  /** One outcome per planned socket, in the daemon's order. */
+  outcomes: SocketOutcome[];
+  /** Whether the daemon comes up with every non-optional socket. */
+  starts: boolean;
+}
+
+/** A live socket a daemon must share the host with, plus what is known of its options. */
+export interface LiveHolder {
+  index: number;
+  socket: LiveSocket;
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  v6Only?: boolean;
+}
+
+export function namespaceFor(facts: HostFacts): SimulatedNamespace {
+  return new SimulatedNamespace({
+    localAddresses: facts.localAddresses.value,
+    unprivilegedPortStart: facts.unprivilegedPortStart.value,
+    nonLocalBind: facts.ipNonlocalBind.value,
+    ipv6NonLocalBind: facts.ipv6NonlocalBind.value,
+    bindV6Only: facts.bindV6Only.value,
+  });
+}
+
+/** Whether a live socket belongs to the daemon itself (its own running instance is no conflict). */
+export function isOwnSocket(plan: DaemonPlan, live: LiveSocket): boolean {
+  return live.owners.some(
+    (p) => plan.processNames.includes(p.comm) || (p.unit !== undefined && plan.units.includes(p.unit)),
+  );
+}
+
+function liveState(s: LiveSocket): 'listening' | 'bound' | 'time-wait' | 'established' {
+  if (s.proto === 'udp') return s.state === 'ESTABLISHED' ? 'established' : 'bound';
+  if (s.state === 'LISTEN') return 'listening';
+  if (s.state === 'TIME_WAIT') return 'time-wait';
+  return 'established';
+}
+
+/** Put live sockets into a namespace; flags /proc cannot show stay unknown unless the caller knows them. */
+export function adoptLive(ns: SimulatedNamespace, holders: LiveHolder[], refs: Map<SimSocket, Holder>): void {
+  for (const h of holders) {
+    const s = h.socket;
+    const sim = ns.adopt({
+      proto: s.proto,
+      family: s.family,
+      address: s.address,
+      port: s.port,
+      state: liveState(s),
+      uid: s.uid,
+      reuseAddr: h.reuseAddr ?? 'unknown',
+      reusePort: h.reusePort ?? 'unknown',
+      v6Only: h.v6Only ?? 'unknown',
+      label: `live ${s.proto} ${s.address}:${s.port}`,
+    });
+    refs.set(sim, { kind: 'live', socket: h.index });
+  }
+}
+
+function openSocket(ns: SimulatedNamespace, p: PlannedSocket): SimSocket {
+  const opts: Parameters<SimulatedNamespace['socket']>[0] = {
+    proto: p.proto,
+    family: p.family,
+    reuseAddr: p.reuseAddr,
+    reusePort: p.reusePort,
+    uid: p.uid,
+    label: `${p.daemon} ${p.name}`,
+  };
+  if (p.v6Only !== undefined) opts.v6Only = p.v6Only;
+  if (p.freeBind !== undefined) opts.freeBind = p.freeBind;
+  if (p.device !== undefined) opts.device = p.device;
+  return ns.socket(opts);
+}
+
+type CallResult = ReturnType<SimulatedNamespace['bind']>;
+
+function toOutcome(call: 'bind' | 'listen', r: CallResult, refs: Map<SimSocket, Holder>): SocketOutcome {
+  if (r.ok === true) return { ok: true };
+  const out: SocketOutcome = { ok: false, call, errno: r.errno, reason: r.reason };
+  const holder = r.conflictsWith ? refs.get(r.conflictsWith) : undefined;
+  if (holder) out.holder = holder;
+  if (r.ok === 'unknown') out.dependsOn = r.dependsOn;
+  return out;
+}
+
+/**
+ * Replay one daemon's first start attempt in a namespace, in the daemon's own order of bind() and listen()
+ * calls. The namespace keeps the daemon's sockets afterwards, so a second daemon can be started next to it.
+ */
+export function replayDaemon(
+  ns: SimulatedNamespace,
+  plan: DaemonPlan,
+  daemonIndex: number,
+  refs: Map<SimSocket, Holder>,
+): SocketOutcome[] {
+  const outcomes: SocketOutcome[] = plan.sockets.map(() => ({ ok: false, call: 'none', reason: 'not attempted' }));
+  const sims: (SimSocket | undefined)[] = [];
+  let stopped = false;
+  const giveUp = (i: number): void => {
+    if (plan.onFailure !== 'exit' || plan.sockets[i]?.optional) return;
+    stopped = true;
+    const why = `${plan.daemon} gives up after ${plan.sockets[i]?.name ?? 'a socket'} fails, before reaching this one`;
+    for (let j = 0; j < plan.sockets.length; j++) {
+      const o = outcomes[j];
+      if (j !== i && o && o.ok === false && o.call === 'none') outcomes[j] = { ok: false, call: 'none', reason: why };
+    }
+  };
+  const bindOne = (i: number): boolean => {
+    const p = plan.sockets[i] as PlannedSocket;
+    const sim = openSocket(ns, p);
+    refs.set(sim, { kind: 'planned', daemon: daemonIndex, socket: i });
+    const r = ns.bind(sim, p.address, p.port);
+    if (r.ok !== true) {
+      outcomes[i] = toOutcome('bind', r, refs);
+      ns.close(sim);
+      giveUp(i);
+      return false;
+    }
+    sims[i] = sim;
+    outcomes[i] = { ok: true };
+    return true;
+  };
+  const listenOne = (i: number): void => {
+    const p = plan.sockets[i] as PlannedSocket;
+    const sim = sims[i];
+    if (!sim || !p.listens) return;
+    const r = ns.listen(sim);
+    if (r.ok !== true) {
+      outcomes[i] = toOutcome('listen', r, refs);
+      ns.close(sim);
+      sims[i] = undefined;
+      giveUp(i);
+    }
+  };
+  if (plan.startup === 'bind-all-then-listen') {
+    for (let i = 0; i < plan.sockets.length && !stopped; i++) bindOne(i);
+    let listenedUpTo = -1;
+    for (let i = 0; i < plan.sockets.length && !stopped; i++) {
+      listenOne(i);
+      listenedUpTo = i;
+    }
+    // Sockets bound in the first pass whose listen() the daemon never reached.
+    for (let i = listenedUpTo + 1; i < plan.sockets.length; i++) {
+      const o = outcomes[i];
+      if (o?.ok === true && plan.sockets[i]?.listens) {
+        outcomes[i] = { ok: false, call: 'none', reason: `bound, but ${plan.daemon} gives up before calling listen() on it` };
+      }
+    }
+  } else {
+    for (let i = 0; i < plan.sockets.length && !stopped; i++) {
+      if (bindOne(i)) listenOne(i);
+    }
+  }
+  return outcomes;
+}
+
+export function daemonStarts(plan: DaemonPlan, outcomes: SocketOutcome[]): boolean {
+  return outcomes.every((o, i) => o.ok === true || plan.sockets[i]?.optional === true);
+}

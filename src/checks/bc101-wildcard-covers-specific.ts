@@ -1,0 +1,71 @@
+import { formatEndpoint } from '../model/endpoint.js';
+import type { Finding, Fix } from '../model/finding.js';
+import {
+  baseFinding,
+  consequenceEvidence,
+  disableFix,
+  failedSockets,
+  outcomeEvidence,
+  plannedEvidence,
+  plannedHolder,
+  sameServiceApartFromAddress,
+} from './socket-failure.js';
+import type { Check } from './types.js';
+
+const meta = { code: 'BC101', name: 'wildcard-covers-specific', severity: 'error' } as const;
+
+/**
+ * One daemon asks for a wildcard (0.0.0.0 or a dual-stack ::) and for a specific address on the same port:
+ * the wildcard already claims the specific address, so the kernel refuses the second socket.
+ */
+export const bc101: Check = {
+  ...meta,
+  summary: 'A daemon listens on a wildcard address and on a specific address of the same port; the wildcard already covers it, so the second socket fails with EADDRINUSE.',
+  fixable: true,
+  inputs: ['config'],
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const f of failedSockets(ctx)) {
+      const holder = plannedHolder(ctx.inventory, f.outcome.holder);
+      if (!holder || holder.daemon !== f.plan.daemon || f.outcome.holder?.kind !== 'planned') continue;
+      if (f.outcome.holder.daemon !== f.daemonIndex || holder.address === f.socket.address) continue;
+      const finding = baseFinding(
+        meta,
+        f,
+        `${f.plan.daemon} ${f.socket.name} cannot ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ` +
+          `${holder.name} on ${formatEndpoint(holder)} already covers it`,
+      );
+      // The user edits the wildcard line: it is the cause, the specific line only the victim.
+      finding.location = holder.source;
+      finding.evidence = [plannedEvidence(holder, 'cause'), plannedEvidence(f.socket, 'then'), outcomeEvidence(f)];
+      const after = consequenceEvidence(f);
+      if (after) finding.evidence.push(after);
+      finding.rule = f.outcome.reason;
+      finding.fixes = fixesFor(holder, f.socket);
+      findings.push(finding);
+    }
+    return findings;
+  },
+};
+
+function fixesFor(wildcard: Parameters<typeof disableFix>[0], specific: Parameters<typeof disableFix>[0]): Fix[] {
+  const fixes: Fix[] = [];
+  const same = sameServiceApartFromAddress(wildcard, specific);
+  const dropSpecific = disableFix(
+    specific,
+    `Remove the ${formatEndpoint(specific)} listener: ${formatEndpoint(wildcard)} already accepts those connections`,
+    same,
+    same
+      ? 'the wildcard listener has the same options, so every client it served keeps being served the same way'
+      : 'the two listeners have different options; clients of the specific address would get the wildcard\'s options',
+  );
+  if (dropSpecific) fixes.push(dropSpecific);
+  const dropWildcard = disableFix(
+    wildcard,
+    `Remove the wildcard listener ${formatEndpoint(wildcard)} and keep only ${formatEndpoint(specific)}`,
+    false,
+    `narrows where ${wildcard.daemon} accepts connections: clients on other addresses lose it`,
+  );
+  if (dropWildcard) fixes.push(dropWildcard);
+  return fixes;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { socketsCommand } from './commands/sockets.js';
+import type { Severity } from './model/finding.js';
+import { toJsonReport } from './reporters/json.js';
+import { renderText } from './reporters/text.js';
+import { scanInventory } from './run.js';
+import { packageVersion } from './version.js';
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+const USAGE = `Usage: bindcheck [command] [options]
+
+Commands:
+  scan             Predict which daemon sockets cannot be bound, and why (default)
+  sockets          Show the host's sockets with owning process and systemd unit
+
+Options for scan:
+  --root DIR       Scan an appliance image or any root instead of this host
+  --format FMT     text (default) or json
+  --json           Same as --format json
+  --fail-on LEVEL  error (default), warning or info: exit 1 on findings at or above it
+  --no-live        Check the configuration only; ignore ROOT/proc
+  --verbose        List every daemon's planned sockets, not only failing ones
+  --color / --no-color   Force colour on or off (default: on a TTY unless NO_COLOR is set)
+  -h, --help       Show this help
+  -V, --version    Print the version
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or internal error.
+`;
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'sockets') return socketsCommand(rest, io);
+  if (first === '-V' || first === '--version') {
+    io.stdout(packageVersion() + '\n');
+    return 0;
+  }
+  const args = first === 'scan' ? rest : argv;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        root: { type: 'string' },
+        format: { type: 'string' },
+        json: { type: 'boolean' },
+        'fail-on': { type: 'string' },
+        'no-live': { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        color: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    io.stderr(`bindcheck: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout(packageVersion() + '\n');
+    return 0;
+  }
+  const format = values.json ? 'json' : (values.format ?? 'text');
+  if (format !== 'text' && format !== 'json') {
+    io.stderr(`bindcheck: --format must be text or json, not ${JSON.stringify(format)}\n`);
+    return 2;
+  }
+  const failOn = values['fail-on'] ?? 'error';
+  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'info') {
+    io.stderr(`bindcheck: --fail-on must be error, warning or info, not ${JSON.stringify(failOn)}\n`);
+    return 2;
+  }
+  const result = scanInventory({ root: values.root ?? '/', live: !values['no-live'] });
+  if (format === 'json') {
+    io.stdout(JSON.stringify(toJsonReport(result, packageVersion()), null, 2) + '\n');
+  } else {
+    const color = values['no-color'] ? false : values.color ? true : io.isTTY && !io.env.NO_COLOR;
+    io.stdout(renderText(result, { color, verbose: values.verbose ?? false }));
+  }
+  return result.findings.some((f) => RANK[f.severity] <= RANK[failOn]) ? 1 : 0;
+}
+
+function invokedDirectly(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    // npm installs the bin as a symlink; compare real paths.
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`bindcheck: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

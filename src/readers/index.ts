@@ -1,0 +1,21 @@
+import type { RootFs } from '../fs/root-fs.js';
+import type { Finding } from '../model/finding.js';
+import type { DaemonPlan } from '../model/planned.js';
+import { readSendmail } from './sendmail/index.js';
+
+/** What one daemon reader returns: plans for each instance found, input problems, and the texts it read. */
+export interface ReaderResult {
+  plans: DaemonPlan[];
+  findings: Finding[];
+  sources: Map<string, string>;
+  /** Whether the daemon's configuration exists in this root at all. */
+  found: boolean;
+}
+
+export interface DaemonReader {
+  daemon: string;
+  read(fs: RootFs): ReaderResult;
+}
+
+/** Every daemon reader, in a fixed order (reports list daemons in this order). */
+export const READERS: readonly DaemonReader[] = [{ daemon: 'sendmail', read: (fs) => readSendmail(fs) }];

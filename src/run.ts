@@ -1,0 +1,119 @@
+import { analyze, type Analysis, type KnownLiveOptions } from './analysis/analyze.js';
+import { CHECKS, runChecks } from './checks/registry.js';
+import type { Check } from './checks/types.js';
+import { RootFs } from './fs/root-fs.js';
+import { readHostFacts, readLiveSockets } from './live/index.js';
+import type { Finding } from './model/finding.js';
+import type { Inventory, UnseenNote } from './model/inventory.js';
+import type { Family, Proto } from './model/endpoint.js';
+import type { LiveSocket, TcpState } from './model/live.js';
+import { READERS, type DaemonReader } from './readers/index.js';
+
+/** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
+export interface ExtraLiveSocket {
+  proto: Proto;
+  family: Family;
+  address: string;
+  port: number;
+  state: TcpState;
+  uid?: number;
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  v6Only?: boolean;
+  /** Who holds it, for the report. */
+  owner?: { pid: number; comm: string; unit?: string };
+}
+
+export interface ScanOptions {
+  /** The root to scan: `/` for this host, or an appliance image. */
+  root?: string;
+  /** Read live state (sockets, host facts) from ROOT/proc. Default: true. */
+  live?: boolean;
+  extraLiveSockets?: ExtraLiveSocket[];
+  /** Restrict to these daemons (reader names). */
+  daemons?: string[];
+  checks?: readonly Check[];
+}
+
+export interface ScanResult {
+  inventory: Inventory;
+  analysis: Analysis;
+  findings: Finding[];
+}
+
+/** discover → read → analyze → check. Reporters render the result; nothing here prints. */
+export function scanInventory(opts: ScanOptions = {}): ScanResult {
+  const root = opts.root ?? '/';
+  const fs = new RootFs(root);
+  const readers: DaemonReader[] = READERS.filter((r) => !opts.daemons || opts.daemons.includes(r.daemon));
+  const sources = new Map<string, string>();
+  const inputFindings: Finding[] = [];
+  const unseen: UnseenNote[] = [];
+  const daemons = [];
+  for (const reader of readers) {
+    const r = reader.read(fs);
+    daemons.push(...r.plans);
+    inputFindings.push(...r.findings);
+    for (const [k, v] of r.sources) sources.set(k, v);
+  }
+  const wantLive = opts.live ?? true;
+  const hasProc = wantLive && fs.isDirectory('/proc/net');
+  const liveSockets: LiveSocket[] = [];
+  if (hasProc) {
+    const live = readLiveSockets(fs.root, { owners: true, states: 'all' });
+    liveSockets.push(...live.sockets);
+    unseen.push(...live.unseen);
+  } else if (wantLive) {
+    unseen.push({ what: 'live sockets', why: `${root === '/' ? '/proc' : `${root}/proc`} has no network tables; only the configuration was checked` });
+  }
+  const known = new Map<LiveSocket, KnownLiveOptions>();
+  for (const [i, x] of (opts.extraLiveSockets ?? []).entries()) {
+    const s = extraToLive(x, i);
+    liveSockets.push(s);
+    known.set(s, { reuseAddr: x.reuseAddr, reusePort: x.reusePort, v6Only: x.v6Only });
+  }
+  const hostFacts = readHostFacts(hasProc ? fs.root : '/nonexistent-root-without-proc');
+  const inventory: Inventory = {
+    root,
+    live: hasProc && fs.root === '/',
+    daemons,
+    liveSockets,
+    hostFacts,
+    sources,
+    inputFindings,
+    unseen,
+  };
+  const analysis = analyze(inventory, known);
+  const findings = sortFindings(runChecks({ inventory, analysis }, opts.checks ?? CHECKS));
+  return { inventory, analysis, findings };
+}
+
+function extraToLive(x: ExtraLiveSocket, i: number): LiveSocket {
+  const s: LiveSocket = {
+    proto: x.proto,
+    family: x.family,
+    address: x.address,
+    port: x.port,
+    remoteAddress: x.family === 'inet' ? '0.0.0.0' : '::',
+    remotePort: 0,
+    state: x.state,
+    uid: x.uid ?? 0,
+    inode: 0,
+    owners: x.owner ? [{ pid: x.owner.pid, comm: x.owner.comm, cmdline: x.owner.comm, uid: x.uid ?? 0, ...(x.owner.unit ? { unit: x.owner.unit } : {}) }] : [],
+    ownersKnown: x.owner !== undefined,
+    source: { file: '(given by caller)', line: i + 1 },
+  };
+  return s;
+}
+
+const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
+
+function sortFindings(fs: Finding[]): Finding[] {
+  return [...fs].sort(
+    (a, b) =>
+      a.location.file.localeCompare(b.location.file) ||
+      a.location.line - b.location.line ||
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      a.code.localeCompare(b.code),
+  );
+}
