@@ -1,4 +1,4 @@
-import type { SimSocket } from '../kernel/index.js';
+import type { SimSocketView as SimSocket } from '../kernel/index.js';
 import type { Inventory } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
 import {

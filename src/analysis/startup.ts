@@ -1,4 +1,4 @@
-import { SimulatedNamespace, type SimSocket } from '../kernel/index.js';
+import { SimulatedNamespace, type SimSocketView as SimSocket } from '../kernel/index.js';
 import type { HostFacts, LiveSocket } from '../model/live.js';
 import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
 

@@ -45,9 +45,13 @@ export function describePlanned(s: PlannedSocket): string {
   return `${s.daemon} ${s.name}: ${formatEndpoint(s)}`;
 }
 
-/** The evidence item for a planned socket: the config line and how it became this socket. */
+/**
+ * The evidence item for a planned socket: the config line and how it became this address and port. Only the
+ * derivation steps that produced the address or the port are shown; the full derivation is in the JSON report.
+ */
 export function plannedEvidence(s: PlannedSocket, role: string): EvidenceItem {
-  const how = s.derivation.length > 0 ? ` (${s.derivation.join('; ')})` : '';
+  const relevant = s.derivation.filter((d) => d.includes(s.address) || new RegExp(`\\b${s.port}\\b`).test(d));
+  const how = relevant.length > 0 ? ` (${relevant.join('; ')})` : '';
   return { location: s.source, label: `${role}: ${s.daemon} ${s.name} asks for ${formatEndpoint(s)}${how}` };
 }
 
