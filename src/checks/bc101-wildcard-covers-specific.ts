@@ -1,5 +1,7 @@
 import { formatEndpoint } from '../model/endpoint.js';
+import { claimsAllIPv4, isWildcard } from '../kernel/index.js';
 import type { Finding, Fix } from '../model/finding.js';
+import type { PlannedSocket } from '../model/planned.js';
 import {
   baseFinding,
   consequenceEvidence,
@@ -29,26 +31,40 @@ export const bc101: Check = {
       const holder = plannedHolder(ctx.inventory, f.outcome.holder);
       if (!holder || holder.daemon !== f.plan.daemon || f.outcome.holder?.kind !== 'planned') continue;
       if (f.outcome.holder.daemon !== f.daemonIndex || holder.address === f.socket.address) continue;
+      const v6OnlyDefault = ctx.inventory.hostFacts.bindV6Only.value;
+      // The wider socket is the cause whichever was created first; the user edits its line.
+      const holderWider = breadth(holder, v6OnlyDefault) >= breadth(f.socket, v6OnlyDefault);
+      const wide = holderWider ? holder : f.socket;
+      const narrow = holderWider ? f.socket : holder;
       const finding = baseFinding(
         meta,
         f,
         `${f.plan.daemon} ${f.socket.name} cannot ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ` +
-          `${holder.name} on ${formatEndpoint(holder)} already covers it`,
+          `${wide.name} on ${formatEndpoint(wide)} covers ${narrow.address}, and ${holder.name} got the port first`,
       );
-      // The user edits the wildcard line: it is the cause, the specific line only the victim.
-      finding.location = holder.source;
-      finding.evidence = [plannedEvidence(holder, 'cause'), plannedEvidence(f.socket, 'then'), outcomeEvidence(f)];
+      finding.location = wide.source;
+      finding.evidence = [
+        plannedEvidence(wide, 'cause'),
+        plannedEvidence(narrow, holderWider ? 'then' : 'first'),
+        outcomeEvidence(f),
+      ];
       const after = consequenceEvidence(f);
       if (after) finding.evidence.push(after);
       finding.rule = f.outcome.reason;
-      finding.fixes = fixesFor(holder, f.socket);
+      finding.fixes = fixesFor(wide, narrow);
       findings.push(finding);
     }
     return findings;
   },
 };
 
-function fixesFor(wildcard: Parameters<typeof disableFix>[0], specific: Parameters<typeof disableFix>[0]): Fix[] {
+/** 2 for a dual-stack `::`, 1 for any other wildcard, 0 for a specific address. */
+function breadth(s: PlannedSocket, v6OnlyDefault: boolean): number {
+  if (!isWildcard(s.address)) return 0;
+  return claimsAllIPv4(s.family, s.address, s.v6Only ?? v6OnlyDefault) && s.family === 'inet6' ? 2 : 1;
+}
+
+function fixesFor(wildcard: PlannedSocket, specific: PlannedSocket): Fix[] {
   const fixes: Fix[] = [];
   const same = sameServiceApartFromAddress(wildcard, specific);
   const dropSpecific = disableFix(
