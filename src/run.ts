@@ -2,7 +2,7 @@ import { analyze, type Analysis, type KnownLiveOptions } from './analysis/analyz
 import { CHECKS, runChecks } from './checks/registry.js';
 import type { Check } from './checks/types.js';
 import { RootFs } from './fs/root-fs.js';
-import { readHostFacts, readLiveSockets } from './live/index.js';
+import { assumedHostFacts, readHostFacts, readLiveSockets } from './live/index.js';
 import type { Finding } from './model/finding.js';
 import type { Inventory, UnseenNote } from './model/inventory.js';
 import type { Family, Proto } from './model/endpoint.js';
@@ -30,6 +30,8 @@ export interface ScanOptions {
   /** Read live state (sockets, host facts) from ROOT/proc. Default: true. */
   live?: boolean;
   extraLiveSockets?: ExtraLiveSocket[];
+  /** Addresses to treat as local in addition to those read from ROOT/proc (or assumed). */
+  extraLocalAddresses?: string[];
   /** Restrict to these daemons (reader names). */
   daemons?: string[];
   checks?: readonly Check[];
@@ -72,7 +74,11 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     liveSockets.push(s);
     known.set(s, { reuseAddr: x.reuseAddr, reusePort: x.reusePort, v6Only: x.v6Only });
   }
-  const hostFacts = readHostFacts(hasProc ? fs.root : '/nonexistent-root-without-proc');
+  const hostFacts = hasProc ? readHostFacts(fs.root) : assumedHostFacts();
+  if (opts.extraLocalAddresses && opts.extraLocalAddresses.length > 0) {
+    const la = hostFacts.localAddresses;
+    hostFacts.localAddresses = { ...la, value: [...la.value, ...opts.extraLocalAddresses], source: `${la.source}, given by caller` };
+  }
   const inventory: Inventory = {
     root,
     live: hasProc && fs.root === '/',

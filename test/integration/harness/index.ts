@@ -1,0 +1,3 @@
+export * from './namespace.js';
+export * from './strace.js';
+export * from './env.js';
