@@ -9,12 +9,13 @@
  * Prerequisites (root, unshare, strace, sendmail: .ci/install-daemons.sh) missing → skipped with the reason,
  * except under CI where that is a failure.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { applyEdits } from '../../src/fixes/apply.js';
+import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import type { JsonSocket } from '../../src/reporters/json.js';
 import { checkOracleEnv } from './harness/env.js';
 import { startInNamespace, type PortHolderSpec, type SsRow, type WaitResult } from './harness/namespace.js';
@@ -38,6 +39,8 @@ interface Scenario {
   title: string;
   /** The `O DaemonPortOptions=` lines, in order ([] = none at all). */
   lines: string[];
+  /** A whole sendmail.cf to run verbatim instead of the base cf with `lines` (e.g. the shipped example). */
+  cfText?: string;
   holders?: PortHolderSpec[];
   extraAddresses?: string[];
   /** Also keep strace.txt under recorded/ (syslog, ss and scenario.json are always kept; traces are ~40 KB). */
@@ -51,7 +54,17 @@ const SEED = ['O DaemonPortOptions=Name=MTA', 'O DaemonPortOptions=Port=smtp,Add
 const listening = (o: Observation, address: string, port: number) =>
   o.ss.rows.some((r) => r.state === 'LISTEN' && r.address === address && r.port === port);
 
+const SEED_EXAMPLE_CF = join(HERE, '..', '..', 'examples', 'seed-appliance', 'etc', 'mail', 'sendmail.cf');
+
 const SCENARIOS: Scenario[] = [
+  verbatimScenario('seed-example', 'examples/seed-appliance/etc/mail/sendmail.cf, verbatim', readFileSync(SEED_EXAMPLE_CF, 'utf8')),
+  // bindcheck's own fixes for the example, applied to it: each must really start and listen.
+  ...seedExampleFixes().map((f, i) =>
+    verbatimScenario(`seed-example-fix-${i + 1}`, `the example with bindcheck's ${f.safety} fix applied: ${f.description}`, f.text, (o) => {
+      expect(o.first.every((a) => a.outcome.ok === true), 'every socket of the fixed config binds and listens').toBe(true);
+      for (const a of o.first) expect(listening(o, a.address, a.port), `${a.address}:${a.port} listening`).toBe(true);
+    }),
+  ),
   { id: 'seed', title: "the seed's two lines (wildcard + 127.0.0.1, both Name=MTA)", lines: SEED, recordTrace: true },
   {
     id: 'seed-no-space',
@@ -192,6 +205,29 @@ export interface Observation {
 
 type PredictedSocket = JsonSocket;
 
+function verbatimScenario(id: string, title: string, cfText: string, check?: (o: Observation) => void): Scenario {
+  const lines = cfText.split('\n').filter((l) => l.startsWith('O DaemonPortOptions='));
+  return check ? { id, title, lines, cfText, check } : { id, title, lines, cfText };
+}
+
+/** The example's BC101 fixes as bindcheck offers them, each applied to the example's sendmail.cf. */
+function seedExampleFixes(): { safety: string; description: string; text: string }[] {
+  const r = scanInventory({ root: join(HERE, '..', '..', 'examples', 'seed-appliance'), live: false });
+  const original = readFileSync(SEED_EXAMPLE_CF, 'utf8');
+  const fixes = r.findings.filter((f) => f.code === 'BC101').flatMap((f) => f.fixes);
+  if (fixes.length === 0) throw new Error('bindcheck offered no fix for the seed example');
+  return fixes.map((f) => ({ safety: f.safety, description: f.description, text: applyEdits(original, f.edits) }));
+}
+
+/** A cf used as it is, with the line numbers of its DaemonPortOptions lines. */
+function verbatimCf(text: string): { text: string; lineNumbers: number[] } {
+  const lineNumbers: number[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l.startsWith('O DaemonPortOptions=')) lineNumbers.push(i + 1);
+  });
+  return { text, lineNumbers };
+}
+
 function errnoName(e: string | number): string {
   if (typeof e === 'string') return e;
   const hit = Object.entries(osConstants.errno).find(([, n]) => n === e);
@@ -234,7 +270,7 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
     const workDir = join(dir, 'work');
     mkdirSync(join(root, 'etc', 'mail'), { recursive: true });
     mkdirSync(workDir, { recursive: true });
-    const cf = withDaemonPortOptions(baseCf, sc.lines);
+    const cf = sc.cfText !== undefined ? verbatimCf(sc.cfText) : withDaemonPortOptions(baseCf, sc.lines);
     writeFileSync(join(root, 'etc', 'mail', 'sendmail.cf'), cf.text);
     copyFileSync('/etc/services', join(root, 'etc', 'services'));
 
