@@ -4,3 +4,4 @@ export * from './inventory.js';
 export * from './live.js';
 export * from './location.js';
 export * from './planned.js';
+export * from './runtime.js';

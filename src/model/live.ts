@@ -25,6 +25,8 @@ export interface ProcessInfo {
   uid: number;
   /** systemd unit from /proc/PID/cgroup, when the process is in one. */
   unit?: string;
+  /** The process's network namespace (`net:[4026531840]`, readlink /proc/PID/ns/net), when known. */
+  netns?: string;
 }
 
 /** One row of /proc/net/{tcp,tcp6,udp,udp6}. */

@@ -59,7 +59,7 @@ describe('the seed, end to end', () => {
     expect(f).toMatchObject({ code: 'BC101', severity: 'error', errno: 'EADDRINUSE', location: { file: CF, line: wild } });
     expect(f?.endpoint).toEqual({ proto: 'tcp', address: '127.0.0.1', port: 25 });
     expect(f?.evidence.map((e) => e.line)).toEqual([wild, specific, specific, 0]);
-    expect(f?.fixes[0]?.diff).toContain(`@@ -${specific - 3},7 +${specific - 3},7 @@`);
+    expect(f?.fixes[0]?.diff).toContain(`@@ -${(specific ?? 0) - 3},7 +${(specific ?? 0) - 3},7 @@`);
   });
 
   it('every fix bindcheck offers, applied, leaves a config with no findings', () => {
