@@ -26,6 +26,7 @@ static pid_t *kids;
 static long nkids;
 
 static void die(const char *what) { perror(what); exit(1); }
+static void on_term(int sig);
 
 /* Socket i goes to 127.0.0.(1 + i % 200), port 2000 + i / 200: spread over addresses, below the ephemeral range. */
 static int open_listener(long i) {
@@ -37,8 +38,12 @@ static int open_listener(long i) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons((unsigned short)(2000 + i / 200));
   sa.sin_addr.s_addr = htonl(0x7f000001u + (unsigned)(i % 200));
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind");
-  if (listen(fd, 1) < 0) die("listen");
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
+    perror("bind/listen");
+    char c = 'f'; /* tell the parent, which would otherwise wait for our readiness forever */
+    if (write(ready_pipe[1], &c, 1) != 1) {}
+    _exit(1);
+  }
   return fd;
 }
 
@@ -70,14 +75,17 @@ static void await_ready(long n) {
     ssize_t k = read(ready_pipe[0], buf, sizeof buf);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) die("ready pipe");
+    if (memchr(buf, 'f', (size_t)k)) { fprintf(stderr, "holder: a child could not listen\n"); on_term(1); }
     got += k;
   }
 }
 
+/* Kill every child by pid and reap them all, so their ports are free when the holder's exit is seen. */
 static void on_term(int sig) {
   (void)sig;
   for (long i = 0; i < nkids; i++) kill(kids[i], SIGKILL);
-  _exit(0);
+  while (wait(NULL) > 0 || errno == EINTR) {}
+  _exit(sig == 0 ? 0 : 1);
 }
 
 int main(int argc, char **argv) {
@@ -94,6 +102,8 @@ int main(int argc, char **argv) {
   long procs = prefork ? per : (nsock + per - 1) / per;
   kids = calloc((size_t)(procs + idle), sizeof *kids);
   raise_nofile(prefork ? nsock + 64 : per + 64);
+  /* Idle processes first: forked after the listeners they would inherit them all (prefork: 1000 × 10k more fds). */
+  for (long i = 0; i < idle; i++) kids[nkids++] = spawn(0, 0);
   if (prefork) {
     for (long i = 0; i < nsock; i++) open_listener(i);
     for (long w = 0; w < per; w++) kids[nkids++] = spawn(0, 0);
@@ -103,7 +113,6 @@ int main(int argc, char **argv) {
       kids[nkids++] = spawn(first, count);
     }
   }
-  for (long i = 0; i < idle; i++) kids[nkids++] = spawn(0, 0);
   await_ready(nkids);
   printf("ready %ld\n", nkids);
   fflush(stdout);

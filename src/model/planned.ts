@@ -10,6 +10,11 @@ export interface PlannedSocket {
   daemon: string;
   /** The daemon's own name for this listener (sendmail `Name=MTA`), or a generated one. */
   name: string;
+  /**
+   * The name the daemon gives this listener when the config names none (sendmail `Daemon<index>`). A log that
+   * uses it while the config sets another name was written by a different version of the config.
+   */
+  defaultName?: string;
   proto: Proto;
   family: Family;
   /** Canonical address text: `0.0.0.0`, `127.0.0.1`, `::`, `::1`. */

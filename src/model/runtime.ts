@@ -60,12 +60,25 @@ export interface TracedSocket {
   reuseAddr: boolean;
   reusePort: boolean;
   v6Only?: boolean;
+  /** IP_FREEBIND / IPV6_FREEBIND / IP_TRANSPARENT set. */
+  freeBind?: boolean;
+  /** SO_BINDTODEVICE. */
+  device?: string;
+  /**
+   * Flags the trace cannot show (setsockopt was not traced, or the socket predates the trace): reuseAddr,
+   * reusePort and v6Only above are then defaults, not observations.
+   */
+  unknownOptions?: ('reuseAddr' | 'reusePort' | 'v6Only')[];
+  /** `preexisting`: the socket was created before tracing started (or by an untraced fork); only its fd was seen. */
+  origin?: 'socket' | 'preexisting';
   address?: string;
   port?: number;
   /** Results in order: bind and listen calls with their return. */
   calls: TracedCall[];
-  /** The trace line of the socket() call. */
+  /** The trace line of the socket() call (for a preexisting socket: its first use). */
   source: Location;
+  /** Where the last descriptor of the socket was closed (close(), dup2() over it, or process exit). */
+  closedAt?: Location;
 }
 
 export interface TracedCall {
@@ -74,4 +87,58 @@ export interface TracedCall {
   errno?: string;
   time?: string;
   source: Location;
+  /** The process that made the call (a forked child may bind a socket its parent created). */
+  pid?: number;
+  /** The descriptor the call used. */
+  fd?: number;
+  /** bind(): the address and port asked for, as printed by strace. */
+  address?: string;
+  port?: number;
+}
+
+/** What is known of a daemon's systemd unit: its file, the command it runs, and (live or saved) its state. */
+export interface UnitFacts {
+  unit: string;
+  /** Daemon bindcheck reads for this unit, when known. */
+  daemon?: string;
+  /** The unit file that defines it. */
+  fragment?: Location;
+  masked?: boolean;
+  /** ExecStart after Environment/EnvironmentFile expansion. */
+  execStart?: { argv: string[]; source: Location };
+  /** The config file the daemon reads given its command line, when the command line says. */
+  configPath?: string;
+  state?: UnitState;
+}
+
+export interface UnitState {
+  activeState?: string;
+  subState?: string;
+  result?: string;
+  /** Main process exit status and what it means (`71`, `EX_OSERR: system error`). */
+  exitStatus?: number;
+  exitMeaning?: string;
+  mainPid?: number;
+  /** `systemctl show` on the live host, or the file a saved `systemctl status` text came from. */
+  source: Location;
+}
+
+/** A failed bind()/listen() seen in a strace, with the earlier socket that held the address. */
+export interface TraceFailure {
+  socket: TracedSocket;
+  call: TracedCall;
+  holder?: TracedSocket;
+  /** The holder is not in the trace (another process, or created before tracing began). */
+  heldOutside?: boolean;
+  /** The kernel rule, from the model. */
+  reason: string;
+}
+
+/** Runtime evidence gathered for `why`: logs, units, traces, each with provenance. */
+export interface RuntimeEvidence {
+  logEvents: LogEvent[];
+  units: UnitFacts[];
+  traceFailures: TraceFailure[];
+  /** Where the model and a trace disagree (never silently dropped). */
+  traceDisagreements: { message: string; source: Location }[];
 }

@@ -400,6 +400,7 @@ export function applyPortOptions(entry: DaemonOptionsEntry, ctx: PortOptionsCont
   base.socket = {
     daemon: ctx.daemon,
     name: finalName,
+    defaultName: `Daemon${index}`,
     proto: 'tcp',
     family,
     address,

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { ProcessInfo } from '../model/live.js';
+import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
+
+export interface OwnerMap {
+  /** inode → processes holding it, each process once, sorted by pid. */
+  owners: Map<number, ProcessInfo[]>;
+  /** Pids whose fd directory was not readable. */
+  denied: number[];
+  vanished: number;
+  fds: number;
+}
+
+/**
+ * A thread costs ~30 ms to start; start helpers only once this thread has read this many fd entries
+ * (≈100 ms of kernel work), so a small host never pays for one.
+ */
+const SPAWN_AFTER_FDS = 20_000;
+const MAX_HELPERS = 3;
+/** A helper that neither finishes nor fails within this long is given up on and its share rescanned here. */
+const HELPER_TIMEOUT_MS = 10 * 60_000;
+
+const STATE_NOT_STARTED = 0;
+const STATE_DONE = 2;
+const STATE_CANCELLED = 3;
+
+/**
+ * Map wanted socket inodes to the processes that hold them, scanning /proc/PID/fd of every pid in `pids`.
+ * Synchronous (callers such as the scan pipeline are), yet on a large host it shares the pid list with helper
+ * threads through an atomic cursor and blocks in Atomics.wait for them: the kernel's per-fd cost dominates and
+ * it scales with cores.
+ */
+export function findSocketOwners(procDir: string, pids: number[], wanted: Set<number>, opts: { strict: boolean; withCmdline: boolean; threads?: number }): OwnerMap {
+  const shared = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, pids.length)));
+  shared.set(pids);
+  const cursor = new Int32Array(new SharedArrayBuffer(4));
+  const job: ScanJob = { procDir, pids: shared.subarray(0, pids.length), cursor, wanted, strict: opts.strict, withCmdline: opts.withCmdline };
+  const main = emptyScanOut();
+  const scratch = Buffer.allocUnsafe(64 * 1024);
+  const helpers = helperCount(opts.threads);
+  const done = helpers === 0 || scanPids(job, main, SPAWN_AFTER_FDS, scratch);
+  const outs: ScanOut[] = [main];
+  if (done) {
+    scanPids(job, main, Infinity, scratch);
+    return merge(outs);
+  }
+  const state = new Int32Array(new SharedArrayBuffer(4 * helpers));
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+  const wantedArr = Float64Array.from(wanted);
+  for (let slot = 0; slot < helpers; slot++) {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    try {
+      const w = new Worker(WORKER_FILE, {
+        workerData: { procDir, pids: job.pids, cursor, wanted: wantedArr, strict: opts.strict, withCmdline: opts.withCmdline, state, slot, port: port2 },
+        transferList: [port2],
+      });
+      w.unref();
+      workers.push(w);
+    } catch {
+      Atomics.store(state, slot, STATE_CANCELLED);
+    }
+  }
+  scanPids(job, main, Infinity, scratch);
+  let lost = false;
+  for (let slot = 0; slot < helpers; slot++) {
+    // Out of pids: a helper that has not started yet must not start (it would find nothing anyway).
+    if (Atomics.compareExchange(state, slot, STATE_NOT_STARTED, STATE_CANCELLED) === STATE_NOT_STARTED) continue;
+    const deadline = Date.now() + HELPER_TIMEOUT_MS;
+    while (Atomics.load(state, slot) !== STATE_DONE && Atomics.load(state, slot) !== STATE_CANCELLED && Date.now() < deadline) {
+      Atomics.wait(state, slot, Atomics.load(state, slot), 1000);
+    }
+    const msg = receiveMessageOnPort(ports[slot] as MessagePort)?.message as WorkerReply | undefined;
+    if (msg === undefined) {
+      if (Atomics.load(state, slot) !== STATE_CANCELLED) lost = true;
+      continue;
+    }
+    outs.push({ pairs: Array.from(msg.pairs), infos: msg.infos, denied: msg.denied, vanished: msg.vanished, fds: msg.fds });
+  }
+  for (const w of workers) void w.terminate();
+  for (const p of ports) p.close();
+  // A helper that died mid-scan took pids it never reported; which ones is unknown, so rescan all here.
+  if (lost) {
+    const again = emptyScanOut();
+    scanPids({ ...job, cursor: new Int32Array(1) }, again, Infinity, scratch);
+    return merge([again]);
+  }
+  return merge(outs);
+}
+
+interface WorkerReply {
+  pairs: Float64Array;
+  infos: ProcessInfo[];
+  denied: number[];
+  vanished: number;
+  fds: number;
+}
+
+/** Present in dist/; absent when running from TypeScript sources (tests), where the scan stays on one thread. */
+const WORKER_FILE = fileURLToPath(new URL('./fd-scan-worker.js', import.meta.url));
+
+function helperCount(requested: number | undefined): number {
+  const cores = requested ?? os.availableParallelism();
+  if (cores <= 1 || !fs.existsSync(WORKER_FILE)) return 0;
+  return Math.min(cores - 1, MAX_HELPERS);
+}
+
+function merge(outs: ScanOut[]): OwnerMap {
+  const owners = new Map<number, ProcessInfo[]>();
+  const denied: number[] = [];
+  let vanished = 0;
+  let fds = 0;
+  for (const out of outs) {
+    const byPid = new Map<number, ProcessInfo>();
+    for (const info of out.infos) byPid.set(info.pid, info);
+    const { pairs } = out;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const pid = pairs[i] as number;
+      const inode = pairs[i + 1] as number;
+      const info = byPid.get(pid) as ProcessInfo;
+      let list = owners.get(inode);
+      if (list === undefined) owners.set(inode, (list = []));
+      // A process's pairs are contiguous, so a second fd for the same socket repeats the last entry.
+      if (list.length === 0 || (list[list.length - 1] as ProcessInfo).pid !== pid) list.push(info);
+    }
+    denied.push(...out.denied);
+    vanished += out.vanished;
+    fds += out.fds;
+  }
+  if (outs.length > 1) for (const list of owners.values()) if (list.length > 1) list.sort((a, b) => a.pid - b.pid);
+  return { owners, denied, vanished, fds };
+}

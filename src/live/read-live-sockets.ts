@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RootFs } from '../fs/root-fs.js';
+import type { Family, Proto } from '../model/endpoint.js';
+import type { UnseenNote } from '../model/inventory.js';
+import type { LiveSocket } from '../model/live.js';
+import { findSocketOwners } from './owners.js';
+import { parseProcNet, STATE_CLOSE, STATE_LISTEN, type ProcNetRow } from './proc-net.js';
+import { readWhole } from './proc-files.js';
+
+export interface ReadLiveSocketsOptions {
+  /** Look up the processes holding each socket (default true). Needs root to see other users' processes. */
+  owners?: boolean;
+  /** `listening` (default): TCP LISTEN and bound-but-unconnected UDP, like `ss -ltnu`. `all`: every row. */
+  states?: 'listening' | 'all';
+  /** Threads for the owner scan (default: the CPU count); 1 keeps it on the calling thread. */
+  threads?: number;
+  /** Read each owner's command line (default true); false leaves ProcessInfo.cmdline empty and saves a file read per owner. */
+  cmdline?: boolean;
+}
+
+export interface LiveSocketTable {
+  sockets: LiveSocket[];
+  unseen: UnseenNote[];
+}
+
+const TABLES: { file: string; proto: Proto; family: Family }[] = [
+  { file: 'tcp', proto: 'tcp', family: 'inet' },
+  { file: 'tcp6', proto: 'tcp', family: 'inet6' },
+  { file: 'udp', proto: 'udp', family: 'inet' },
+  { file: 'udp6', proto: 'udp', family: 'inet6' },
+];
+
+/**
+ * The socket table of the root's network namespace, from /proc/net/{tcp,tcp6,udp,udp6} under `root`.
+ *
+ * /proc/net is a view of the *reading process's* network namespace (it is a link to /proc/self/net), so on the live
+ * host (`root` = `/`) this lists the sockets of the namespace bindcheck runs in, not the host's if bindcheck runs in
+ * a container, and sockets of processes in other namespaces are absent. Owners are still found in every
+ * namespace: a process in another namespace can hold a socket of ours (an inherited fd), and it is listed.
+ * For any other root the files are read as captured there; nothing outside the root is opened.
+ */
+export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {}): LiveSocketTable {
+  const rootFs = new RootFs(root);
+  const unseen: UnseenNote[] = [];
+  const proc = rootFs.resolve('/proc');
+  if (!proc.ok || !isDir(proc.hostPath)) {
+    unseen.push({ what: 'live sockets', why: `${path.join(rootFs.root, 'proc')} does not exist, so there is no socket table to read` });
+    return { sockets: [], unseen };
+  }
+  const listening = (opts.states ?? 'listening') === 'listening';
+  const littleEndian = os.endianness() === 'LE';
+  const netns = readNetns(rootFs);
+  const rows: { row: ProcNetRow; file: string }[] = [];
+  for (const t of TABLES) {
+    const file = `/proc/net/${t.file}`;
+    const r = rootFs.resolve(file);
+    const read = r.ok ? readWhole(r.hostPath) : { code: 'ENOENT' };
+    if ('code' in read) {
+      unseen.push({ what: `${t.proto}${t.family === 'inet6' ? '6' : ''} sockets`, why: whyUnread(file, read.code) });
+      continue;
+    }
+    const onlyState = listening ? (t.proto === 'tcp' ? STATE_LISTEN : STATE_CLOSE) : undefined;
+    const parsed = parseProcNet(read.buf, { proto: t.proto, family: t.family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) });
+    for (const row of parsed) rows.push({ row, file });
+  }
+  const sockets = rows.map(({ row, file }) => toLiveSocket(row, file, netns));
+  if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts.threads, opts.cmdline ?? true);
+  return { sockets, unseen };
+}
+
+function toLiveSocket(row: ProcNetRow, file: string, netns: string | undefined): LiveSocket {
+  const s: LiveSocket = {
+    proto: row.proto,
+    family: row.family,
+    address: row.address,
+    port: row.port,
+    remoteAddress: row.remoteAddress,
+    remotePort: row.remotePort,
+    state: row.state,
+    uid: row.uid,
+    inode: row.inode,
+    owners: [],
+    // Inode 0 (TIME_WAIT, a request socket) has no file, so no process can hold it: known to be ownerless.
+    ownersKnown: row.inode === 0,
+    source: { file, line: row.line },
+  };
+  if (netns !== undefined) s.netns = netns;
+  return s;
+}
+
+function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unseen: UnseenNote[], threads: number | undefined, withCmdline: boolean): void {
+  const wanted = new Set<number>();
+  for (const s of sockets) if (s.inode !== 0) wanted.add(s.inode);
+  if (wanted.size === 0) return;
+  const pids = listPids(procDir);
+  const live = path.resolve(root) === '/';
+  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline, ...(threads !== undefined ? { threads } : {}) });
+  const complete = found.denied.length === 0;
+  let unknown = 0;
+  for (const s of sockets) {
+    if (s.inode === 0) continue;
+    const owners = found.owners.get(s.inode);
+    if (owners) s.owners = owners;
+    s.ownersKnown = complete;
+    if (!complete && s.owners.length === 0) unknown++;
+  }
+  if (!complete) {
+    const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+    unseen.push({
+      what: `owners of ${unknown} socket${unknown === 1 ? '' : 's'}`,
+      why: `need root: /proc/PID/fd of ${found.denied.length} process${found.denied.length === 1 ? '' : 'es'} cannot be read by uid ${uid}; uid and inode are still shown`,
+    });
+  }
+}
+
+/** Numeric directories of /proc. d_type says directory without a stat; symlinks (a capture's trick) are skipped. */
+function listPids(procDir: string): number[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(procDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const e of entries) {
+    const c = e.name.charCodeAt(0);
+    if (c < 49 || c > 57 || !e.isDirectory()) continue;
+    const pid = Number(e.name);
+    if (Number.isInteger(pid) && pid > 0 && pid < 2 ** 31) pids.push(pid);
+  }
+  return pids;
+}
+
+/** The namespace the /proc/net files describe: the reader's own, /proc/self/ns/net inside the root. */
+function readNetns(rootFs: RootFs): string | undefined {
+  const r = rootFs.resolve('/proc/self/ns');
+  if (!r.ok) return undefined;
+  try {
+    return fs.readlinkSync(path.join(r.hostPath, 'net'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function whyUnread(file: string, code: string): string {
+  if (code === 'ENOENT') return `${file} does not exist (no ${file.endsWith('6') ? 'IPv6' : 'such protocol'} in this kernel or capture)`;
+  if (code === 'EACCES' || code === 'EPERM') return `${file} cannot be read: permission denied`;
+  return `${file} cannot be read: ${code}`;
+}
