@@ -2,11 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { socketsCommand } from './commands/sockets.js';
 import type { Severity } from './model/finding.js';
-import { toJsonReport } from './reporters/json.js';
-import { renderText } from './reporters/text.js';
-import { scanInventory } from './run.js';
 import { packageVersion } from './version.js';
 
 export interface Io {
@@ -40,7 +36,8 @@ const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === 'sockets') return socketsCommand(rest, io);
+  // Each command loads only what it needs: `bindcheck sockets` must start fast.
+  if (first === 'sockets') return (await import('./commands/sockets.js')).socketsCommand(rest, io);
   if (first === '-V' || first === '--version') {
     io.stdout(packageVersion() + '\n');
     return 0;
@@ -87,6 +84,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`bindcheck: --fail-on must be error, warning or info, not ${JSON.stringify(failOn)}\n`);
     return 2;
   }
+  const { scanInventory } = await import('./run.js');
+  const { toJsonReport } = await import('./reporters/json.js');
+  const { renderText } = await import('./reporters/text.js');
   const result = scanInventory({ root: values.root ?? '/', live: !values['no-live'] });
   if (format === 'json') {
     io.stdout(JSON.stringify(toJsonReport(result, packageVersion()), null, 2) + '\n');

@@ -92,13 +92,19 @@ export class RootFs {
       fd = fs.openSync(r.hostPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
       const st2 = fs.fstatSync(fd);
       if (!st2.isFile()) return { ok: false, failure: 'not-a-file', message: `${inRootPath} is not a regular file` };
-      const buf = Buffer.alloc(Math.min(st2.size, maxBytes) + 1);
+      // procfs and sysfs files report size 0: read to EOF in any case, never past maxBytes + 1.
+      let buf = Buffer.alloc(Math.min(Math.max(st2.size, 4096), maxBytes) + 1);
       let n = 0;
       for (;;) {
+        if (n === buf.length) {
+          if (buf.length > maxBytes) break;
+          const bigger = Buffer.alloc(Math.min(buf.length * 2, maxBytes + 1));
+          buf.copy(bigger, 0, 0, n);
+          buf = bigger;
+        }
         const k = fs.readSync(fd, buf, n, buf.length - n, null);
         if (k === 0) break;
         n += k;
-        if (n >= buf.length) break;
       }
       if (n > maxBytes) {
         return { ok: false, failure: 'too-large', message: `${inRootPath} is larger than the ${maxBytes} bytes bindcheck reads` };
