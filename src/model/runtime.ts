@@ -16,7 +16,11 @@ export type LogEventKind =
   /** A generic bind error whose call is not named (EADDRINUSE thrown by a runtime, errno 98). */
   | 'bind-error'
   /** A service manager line about the unit (systemd "Main process exited, code=exited, status=71"). */
-  | 'unit-exited';
+  | 'unit-exited'
+  /** The service manager marked the unit failed (systemd "Failed with result 'exit-code'", "entered failed state"). */
+  | 'unit-failed'
+  /** The daemon bound its listener but refuses connections for now (sendmail "rejecting connections … load average"). */
+  | 'refusing-connections';
 
 /** One recognised log line, or a run of identical ones collapsed (a retry loop). */
 export interface LogEvent {

@@ -1,13 +1,19 @@
 /**
- * A minimal parser for `strace -f -tt -e trace=socket,bind,listen,setsockopt,close` output — just enough to
- * turn a real daemon's trace into "which sockets did it create, with which options, and what did bind() and
- * listen() return". It is a test oracle helper, not bindcheck's evidence reader: it understands the shapes
- * strace 6.x prints for these five syscalls and ignores everything else.
+ * The integration tests' view of a trace, as thin adapters over bindcheck's own strace reader
+ * (src/evidence/strace: parse → sockets), so the project has one strace parser. The shapes here are the ones the
+ * oracle tests were written against: calls with their line, sockets with their setsockopt list and last
+ * bind()/listen(), and "first start attempt" helpers.
  *
- * Handles both pid prefixes (`1234 ` with `-o FILE`, `[pid 1234] ` on stderr), `-tt`/`-ttt` timestamps or none,
- * `<unfinished ...>` / `<... bind resumed>` pairs (a split call is placed where it resumed, i.e. calls are in order of
- * completion; `line` is where it started), and `+++ exited with N +++` / `+++ killed by SIG +++`.
+ * Calls are in order of completion (a split `<unfinished ...>` call sits where it resumed; `line` is where it
+ * started). A pid is the one strace printed, or the only live process's for unprefixed lines.
  */
+import {
+  type ParsedStrace,
+  type RebuiltSocket,
+  parseSockAddr as parseProductSockAddr,
+  parseStrace as parseProductStrace,
+  rebuildSockets,
+} from '../../../src/evidence/strace/index.js';
 
 export type SockFamily = 'inet' | 'inet6' | 'unix' | 'netlink' | 'other';
 
@@ -41,75 +47,31 @@ export interface TraceExit {
 export interface ParsedTrace {
   calls: TraceCall[];
   exits: TraceExit[];
+  /** The product parser's result, which socketsFromTrace() rebuilds sockets from. */
+  product: ParsedStrace;
 }
-
-const PREFIX = /^(?:\[pid\s+(\d+)\]\s+|(\d+)\s+)?(?:(\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+)\s+)?(.*)$/;
-const RESULT = /\)\s+=\s+(-?\d+|\?|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+)(?:\s+\((.*)\))?)?\s*$/;
 
 export function parseStrace(text: string): ParsedTrace {
+  const product = parseProductStrace(text, 'strace.txt');
   const calls: TraceCall[] = [];
   const exits: TraceExit[] = [];
-  const pending = new Map<string, { line: number; pid: number | undefined; time: string | undefined; syscall: string; args: string }>();
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const lineNo = i + 1;
-    const m = PREFIX.exec(raw.trimEnd());
-    if (!m) return;
-    const pid = m[1] ?? m[2] ? Number(m[1] ?? m[2]) : undefined;
-    const time = m[3];
-    const body = m[4] ?? '';
-    if (body === '') return;
-    const exit = /^\+\+\+ (?:exited with (\d+)|killed by (SIG[A-Z0-9]+)[^+]*) \+\+\+$/.exec(body);
-    if (exit) {
-      exits.push({ line: lineNo, pid, time, code: exit[1] !== undefined ? Number(exit[1]) : undefined, signal: exit[2] });
-      return;
+  for (const e of product.events) {
+    if (e.kind === 'call') {
+      calls.push({
+        line: e.source.line,
+        pid: e.pid,
+        time: e.time,
+        syscall: e.syscall,
+        args: e.args,
+        result: e.result,
+        errno: e.errno,
+        errnoText: e.errnoText,
+      });
+    } else if (e.kind === 'exit') {
+      exits.push({ line: e.source.line, pid: e.pid, time: e.time, code: e.status, signal: e.signal });
     }
-    if (body.startsWith('---')) return; // signals
-    const key = String(pid);
-    const unfinished = /^([a-z_0-9]+)\((.*?)\s*<unfinished \.\.\.>$/.exec(body);
-    if (unfinished) {
-      pending.set(key, { line: lineNo, pid, time, syscall: unfinished[1]!, args: unfinished[2]! });
-      return;
-    }
-    const resumed = /^<\.\.\. ([a-z_0-9]+) resumed>\s*(.*)$/.exec(body);
-    if (resumed) {
-      const start = pending.get(key);
-      pending.delete(key);
-      const rest = resumed[2]!;
-      const r = RESULT.exec(rest);
-      const argsTail = r ? rest.slice(0, r.index) : rest;
-      calls.push(
-        finish(
-          start ?? { line: lineNo, pid, time, syscall: resumed[1]!, args: '' },
-          (start ? start.args : '') + argsTail,
-          r,
-        ),
-      );
-      return;
-    }
-    const call = /^([a-z_0-9]+)\((.*)$/.exec(body);
-    if (!call) return;
-    const rest = call[2]!;
-    const r = RESULT.exec(rest);
-    if (!r) return;
-    calls.push(finish({ line: lineNo, pid, time, syscall: call[1]! }, rest.slice(0, r.index), r));
-  });
-  return { calls, exits };
-}
-
-function finish(
-  head: { line: number; pid: number | undefined; time: string | undefined; syscall: string },
-  args: string,
-  r: RegExpExecArray | null,
-): TraceCall {
-  const rv = r?.[1];
-  return {
-    ...head,
-    args: args.trim(),
-    result: rv === undefined || rv === '?' ? undefined : Number(rv),
-    errno: r?.[2],
-    errnoText: r?.[3],
-  };
+  }
+  return { calls, exits, product };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -143,149 +105,73 @@ export interface TracedSocket {
   closedLine: number | undefined;
 }
 
-const FAMILY: Record<string, SockFamily> = {
-  AF_INET: 'inet',
-  PF_INET: 'inet',
-  AF_INET6: 'inet6',
-  PF_INET6: 'inet6',
-  AF_UNIX: 'unix',
-  AF_LOCAL: 'unix',
-  PF_LOCAL: 'unix',
-  PF_UNIX: 'unix',
-  AF_NETLINK: 'netlink',
-  PF_NETLINK: 'netlink',
-};
-
 export function parseSockAddr(text: string): SockAddr | undefined {
-  const fam = /sa_family=([A-Z_0-9]+)/.exec(text)?.[1];
-  if (!fam) return undefined;
-  const family = FAMILY[fam] ?? 'other';
-  const port = /sin6?_port=htons\((\d+)\)/.exec(text)?.[1];
-  if (family === 'inet') {
-    const a = /sin_addr=inet_addr\("([^"]*)"\)/.exec(text)?.[1];
-    return { family, address: a ?? '', port: port === undefined ? undefined : Number(port) };
+  const a = parseProductSockAddr(text);
+  if (!a) {
+    // The product reader wants both address and port; the old shape kept what there was.
+    const fam = /sa_family=([A-Z_0-9]+)/.exec(text)?.[1];
+    if (!fam) return undefined;
+    const family = FAMILIES[fam] ?? 'other';
+    return { family, address: '', port: undefined };
   }
-  if (family === 'inet6') {
-    const a = /inet_pton\(AF_INET6,\s*"([^"]*)"/.exec(text)?.[1];
-    return { family, address: a ?? '', port: port === undefined ? undefined : Number(port) };
-  }
-  if (family === 'unix') {
-    const p = /sun_path=@?"([^"]*)"/.exec(text)?.[1];
-    return { family, address: p ?? '', port: undefined };
-  }
-  return { family, address: '', port: undefined };
+  if (a.family === 'inet' || a.family === 'inet6') return { family: a.family, address: a.address, port: a.port };
+  if (a.family === 'unix') return { family: 'unix', address: a.path.replace(/^@?"(.*)"$/s, '$1'), port: undefined };
+  return { family: 'other', address: '', port: undefined };
 }
 
-function splitTop(args: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let inStr = false;
-  let cur = '';
-  for (let i = 0; i < args.length; i++) {
-    const c = args[i]!;
-    if (inStr) {
-      cur += c;
-      if (c === '\\') {
-        cur += args[++i] ?? '';
-      } else if (c === '"') inStr = false;
-      continue;
-    }
-    if (c === '"') inStr = true;
-    if (c === '{' || c === '[' || c === '(') depth++;
-    if (c === '}' || c === ']' || c === ')') depth--;
-    if (c === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-      continue;
-    }
-    cur += c;
-  }
-  if (cur.trim() !== '') out.push(cur.trim());
-  return out;
+const FAMILIES: Record<string, SockFamily> = { AF_INET: 'inet', PF_INET: 'inet', AF_INET6: 'inet6', PF_INET6: 'inet6' };
+
+function sockFamily(s: RebuiltSocket): SockFamily {
+  return s.domain === 'inet' || s.domain === 'inet6' || s.domain === 'unix' || s.domain === 'netlink' ? s.domain : 'other';
 }
 
 /**
- * Follow every socket() through setsockopt/bind/listen/close. fds are tracked per pid; a pid that uses an fd it
- * did not create (inherited across fork, which this trace filter does not show) falls back to the most recent
- * open socket with that fd number in any process.
+ * Every socket() in the trace, followed through setsockopt/bind/listen/close by the product's fd tracking (fork
+ * inheritance, dup, fd reuse). `closedLine` is the first close() by the process that created the socket: a forked
+ * child closing its inherited copy leaves the daemon's socket open.
  */
 export function socketsFromTrace(trace: ParsedTrace): TracedSocket[] {
-  const sockets: TracedSocket[] = [];
-  const open = new Map<string, TracedSocket>(); // `${pid}:${fd}`
-  const byFd = new Map<number, TracedSocket>();
-  const lookup = (pid: number | undefined, fd: number): TracedSocket | undefined =>
-    open.get(`${pid}:${fd}`) ?? byFd.get(fd);
-  for (const c of trace.calls) {
-    const a = splitTop(c.args);
-    switch (c.syscall) {
-      case 'socket': {
-        if (c.result === undefined || c.result < 0) break;
-        const s: TracedSocket = {
-          index: sockets.length,
-          pid: c.pid,
-          fd: c.result,
-          family: FAMILY[a[0] ?? ''] ?? 'other',
-          type: (a[1] ?? '').split('|')[0] ?? '',
-          socketLine: c.line,
-          time: c.time,
-          options: [],
-          reuseAddr: false,
-          reusePort: false,
-          v6Only: undefined,
-          bind: undefined,
-          listen: undefined,
-          closedLine: undefined,
-        };
-        sockets.push(s);
-        open.set(`${c.pid}:${s.fd}`, s);
-        byFd.set(s.fd, s);
-        break;
-      }
-      case 'setsockopt': {
-        const s = lookup(c.pid, Number(a[0]));
-        if (!s) break;
-        const level = a[1] ?? '';
-        const name = a[2] ?? '';
-        const value = a[3] ?? '';
-        s.options.push({ level, name, value, result: c.result, errno: c.errno, line: c.line });
-        if (c.result === 0) {
-          const on = /^\[?\s*([1-9]\d*)\s*\]?$/.test(value);
-          if (name === 'SO_REUSEADDR') s.reuseAddr = on;
-          if (name === 'SO_REUSEPORT') s.reusePort = on;
-          if (name === 'IPV6_V6ONLY') s.v6Only = on;
-        }
-        break;
-      }
-      case 'bind': {
-        const s = lookup(c.pid, Number(a[0]));
-        const addr = parseSockAddr(a[1] ?? '');
-        if (!s || !addr) break;
-        s.bind = { addr, result: c.result, errno: c.errno, line: c.line, pid: c.pid };
-        break;
-      }
-      case 'listen': {
-        const s = lookup(c.pid, Number(a[0]));
-        if (!s) break;
-        s.listen = { backlog: Number(a[1]), result: c.result, errno: c.errno, line: c.line, pid: c.pid };
-        break;
-      }
-      case 'close': {
-        // Only a close() by the process that created the socket counts: a forked child closing its inherited
-        // copy leaves the daemon's socket open.
-        const fd = Number(a[0]);
-        const key = `${c.pid}:${fd}`;
-        const s = open.get(key);
-        if (!s || c.result !== 0) break;
-        s.closedLine ??= c.line;
-        open.delete(key);
-        if (byFd.get(fd) === s) byFd.delete(fd);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return sockets;
+  const rebuilt = rebuildSockets(trace.product);
+  const created = rebuilt.sockets.filter((s) => s.origin === 'socket' && s.type !== 'accepted');
+  return created.map((s, index) => {
+    const flag = (name: string): boolean | undefined => {
+      let v: boolean | undefined;
+      for (const o of s.options) if (o.name === name && o.result === 0) v = /^\[?\s*([1-9]\d*)\s*\]?$/.test(o.value);
+      return v;
+    };
+    const bind = [...s.binds].reverse().find((b) => b.addr !== undefined);
+    const bindAddr = bind ? parseSockAddrFromProduct(bind.addr) : undefined;
+    const listen = s.listens[s.listens.length - 1];
+    const closed = s.closes.find((c) => c.pid === s.pid && c.fd === s.fd);
+    return {
+      index,
+      pid: s.pid,
+      fd: s.fd,
+      family: sockFamily(s),
+      type: s.type,
+      socketLine: s.source.line,
+      time: s.time,
+      options: s.options.map((o) => ({ level: o.level, name: o.name, value: o.value, result: o.result, errno: o.errno, line: o.source.line })),
+      reuseAddr: flag('SO_REUSEADDR') ?? false,
+      reusePort: flag('SO_REUSEPORT') ?? false,
+      v6Only: flag('IPV6_V6ONLY'),
+      bind:
+        bind && bindAddr
+          ? { addr: bindAddr, result: bind.result, errno: bind.errno, line: bind.source.line, pid: bind.pid }
+          : undefined,
+      listen: listen
+        ? { backlog: listen.backlog ?? Number.NaN, result: listen.result, errno: listen.errno, line: listen.source.line, pid: listen.pid }
+        : undefined,
+      closedLine: closed?.source.line,
+    };
+  });
+}
+
+function parseSockAddrFromProduct(a: RebuiltSocket['binds'][number]['addr']): SockAddr | undefined {
+  if (!a) return undefined;
+  if (a.family === 'inet' || a.family === 'inet6') return { family: a.family, address: a.address, port: a.port };
+  if (a.family === 'unix') return { family: 'unix', address: a.path.replace(/^@?"(.*)"$/s, '$1'), port: undefined };
+  return { family: 'other', address: '', port: undefined };
 }
 
 /** A listening-socket attempt's result as bindcheck models it. */
