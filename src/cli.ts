@@ -25,6 +25,10 @@ Options for scan:
   --fail-on LEVEL  error (default), warning or info: exit 1 on findings at or above it
   --no-live        Check the configuration only; ignore ROOT/proc
   --verbose        List every daemon's planned sockets, not only failing ones
+  --fix            Apply safe fixes (atomically, keeping a FILE.bindcheck-bak), then check again
+  --unsafe-fixes   With --fix or --diff: include fixes marked unsafe
+  --diff           Print the fixes --fix would apply as a unified diff; write nothing
+  --no-backup      With --fix: keep no backup file
   --color / --no-color   Force colour on or off (default: on a TTY unless NO_COLOR is set)
   -h, --help       Show this help
   -V, --version    Print the version
@@ -54,6 +58,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'fail-on': { type: 'string' },
         'no-live': { type: 'boolean' },
         verbose: { type: 'boolean' },
+        fix: { type: 'boolean' },
+        'unsafe-fixes': { type: 'boolean' },
+        diff: { type: 'boolean' },
+        'no-backup': { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -87,7 +95,30 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const { scanInventory } = await import('./run.js');
   const { toJsonReport } = await import('./reporters/json.js');
   const { renderText } = await import('./reporters/text.js');
-  const result = scanInventory({ root: values.root ?? '/', live: !values['no-live'] });
+  const scanOpts = { root: values.root ?? '/', live: !values['no-live'] };
+  let result = scanInventory(scanOpts);
+  const unsafe = values['unsafe-fixes'] ?? false;
+  if (values.diff) {
+    const { chooseFixes } = await import('./fixes/fixer.js');
+    const { unifiedDiff } = await import('./fixes/diff.js');
+    const { escapeForTerminal } = await import('./text/escape.js');
+    const { chosen } = chooseFixes(result.findings, unsafe);
+    const edits = chosen.flatMap((c) => c.fix.edits);
+    for (const file of [...new Set(edits.map((e) => e.file))]) {
+      io.stdout(escapeForTerminal(unifiedDiff(file, result.inventory.sources.get(file) ?? '', edits)).replaceAll('\\x0a', '\n'));
+    }
+    return chosen.length > 0 ? 1 : 0;
+  }
+  if (values.fix) {
+    const { applyFixes } = await import('./fixes/fixer.js');
+    const { escapeForTerminal } = await import('./text/escape.js');
+    const rep = applyFixes(result, { unsafe, backup: !values['no-backup'], rescan: () => scanInventory(scanOpts) });
+    for (const a of rep.applied) io.stderr(`fixed ${a.finding.code} at ${escapeForTerminal(a.finding.location.file)}:${a.finding.location.line}: ${escapeForTerminal(a.fix.description)} (${a.fix.safety})\n`);
+    for (const s of rep.skipped) io.stderr(`not fixed ${s.finding.code} at ${escapeForTerminal(s.finding.location.file)}:${s.finding.location.line}: ${escapeForTerminal(s.why)}\n`);
+    for (const f of rep.files) if (f.backup) io.stderr(`backup of ${escapeForTerminal(f.file)}: ${escapeForTerminal(f.backup)}\n`);
+    if (rep.rolledBack) io.stderr(`rolled back: ${escapeForTerminal(rep.rolledBack)}\n`);
+    result = scanInventory(scanOpts);
+  }
   if (format === 'json') {
     io.stdout(JSON.stringify(toJsonReport(result, packageVersion()), null, 2) + '\n');
   } else {
