@@ -8,6 +8,7 @@ import type { Inventory, UnseenNote } from './model/inventory.js';
 import type { Family, Proto } from './model/endpoint.js';
 import type { LiveSocket, TcpState } from './model/live.js';
 import { READERS, type DaemonReader } from './readers/index.js';
+import { readDaemonUnits } from './readers/units.js';
 
 /** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
 export interface ExtraLiveSocket {
@@ -52,8 +53,15 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   const inputFindings: Finding[] = [];
   const unseen: UnseenNote[] = [];
   const daemons = [];
+  const units = [];
   for (const reader of readers) {
-    const r = reader.read(fs);
+    const u = readDaemonUnits(fs, reader.daemon, reader.units);
+    units.push(...u.units);
+    const r = reader.read(fs, u.configPath !== undefined ? { configPath: u.configPath } : {});
+    if (r.found) {
+      inputFindings.push(...u.findings);
+      for (const [k, v] of u.sources) sources.set(k, v);
+    }
     daemons.push(...r.plans);
     inputFindings.push(...r.findings);
     for (const [k, v] of r.sources) sources.set(k, v);
@@ -83,6 +91,7 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     root,
     live: hasProc && fs.root === '/',
     daemons,
+    units,
     liveSockets,
     hostFacts,
     sources,

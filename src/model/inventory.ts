@@ -1,6 +1,7 @@
 import type { Finding } from './finding.js';
 import type { HostFacts, LiveSocket } from './live.js';
 import type { DaemonPlan } from './planned.js';
+import type { UnitFacts } from './runtime.js';
 
 /** What a scan could not see, and why ("owner of sockets needs root"). */
 export interface UnseenNote {
@@ -15,6 +16,8 @@ export interface Inventory {
   /** Whether this is the live host (its /proc describes the running system). */
   live: boolean;
   daemons: DaemonPlan[];
+  /** The daemons' systemd units as the root's unit files define them. */
+  units: UnitFacts[];
   liveSockets: LiveSocket[];
   hostFacts: HostFacts;
   /** Text of every config file read, keyed by the path as the daemon sees it (for code frames and fixes). */

@@ -12,10 +12,23 @@ export interface ReaderResult {
   found: boolean;
 }
 
+export interface ReadOptions {
+  /** The config file the daemon's command line names (from its systemd unit); the default path otherwise. */
+  configPath?: string;
+}
+
 export interface DaemonReader {
   daemon: string;
-  read(fs: RootFs): ReaderResult;
+  /** systemd units that run this daemon, as distributions name them. */
+  units: readonly string[];
+  read(fs: RootFs, opts: ReadOptions): ReaderResult;
 }
 
 /** Every daemon reader, in a fixed order (reports list daemons in this order). */
-export const READERS: readonly DaemonReader[] = [{ daemon: 'sendmail', read: (fs) => readSendmail(fs) }];
+export const READERS: readonly DaemonReader[] = [
+  {
+    daemon: 'sendmail',
+    units: ['sendmail.service'],
+    read: (fs, opts) => readSendmail(fs, opts.configPath !== undefined ? { configPath: opts.configPath } : {}),
+  },
+];

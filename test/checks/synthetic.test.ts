@@ -52,7 +52,7 @@ function plan(daemon: string, sockets: PlannedSocket[], over: Partial<DaemonPlan
 }
 
 function inventory(daemons: DaemonPlan[], liveSockets: LiveSocket[] = []): Inventory {
-  return { root: '/x', live: false, daemons, liveSockets, hostFacts: facts, sources: new Map(), inputFindings: [], unseen: [] };
+  return { root: '/x', live: false, daemons, units: [], liveSockets, hostFacts: facts, sources: new Map(), inputFindings: [], unseen: [] };
 }
 
 function codes(inv: Inventory): string[] {

@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scanInventory } from '../../src/run.js';
+
+function root(files: Record<string, string>): string {
+  const r = mkdtempSync(join(tmpdir(), 'bc-unitcfg-'));
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(r, p)), { recursive: true });
+    writeFileSync(join(r, p), text);
+  }
+  return r;
+}
+
+describe('the daemon reads the config its unit names', () => {
+  it('follows sendmail -C from ExecStart, with EnvironmentFile variables expanded', () => {
+    const r = root({
+      '/etc/systemd/system/sendmail.service': '[Service]\nEnvironmentFile=-/etc/sysconfig/sendmail\nExecStart=/usr/sbin/sendmail -bd $SENDMAIL_OPTS\n',
+      '/etc/sysconfig/sendmail': 'SENDMAIL_OPTS="-C /etc/mail/appliance.cf -q1h"\n',
+      '/etc/mail/sendmail.cf': 'O DaemonPortOptions=Port=smtp,Addr=127.0.0.1, Name=MTA\n',
+      '/etc/mail/appliance.cf': 'O DaemonPortOptions=Name=MTA\nO DaemonPortOptions=Port=smtp,Addr=127.0.0.1, Name=MTA\n',
+    });
+    const s = scanInventory({ root: r, live: false });
+    expect(s.inventory.daemons.map((d) => d.config)).toEqual(['/etc/mail/appliance.cf']);
+    expect(s.inventory.units[0]).toMatchObject({ unit: 'sendmail.service', configPath: '/etc/mail/appliance.cf' });
+    expect(s.findings.map((f) => `${f.code} ${f.location.file}:${f.location.line}`)).toEqual(['BC101 /etc/mail/appliance.cf:1']);
+  });
+
+  it('uses the distribution default when the unit names no config', () => {
+    const r = root({
+      '/lib/systemd/system/sendmail.service': '[Service]\nExecStart=/usr/sbin/sendmail -bd -q1h\n',
+      '/etc/mail/sendmail.cf': 'O DaemonPortOptions=Port=smtp,Addr=127.0.0.1, Name=MTA\n',
+    });
+    const s = scanInventory({ root: r, live: false });
+    expect(s.inventory.daemons.map((d) => d.config)).toEqual(['/etc/mail/sendmail.cf']);
+    expect(s.findings).toEqual([]);
+  });
+});
