@@ -16,11 +16,13 @@ const USAGE = `Usage: bindcheck [command] [options]
 
 Commands:
   scan             Predict which daemon sockets cannot be bound, and why (default)
+  why TARGET       Explain one failure: a unit, a port or a pasted log line (bindcheck why --help)
+  trace            Analyse a strace of a daemon's start, or run one (bindcheck trace --help)
   sockets          Show the host's sockets with owning process and systemd unit
 
 Options for scan:
   --root DIR       Scan an appliance image or any root instead of this host
-  --format FMT     text (default) or json
+  --format FMT     text (default), json or sarif
   --json           Same as --format json
   --fail-on LEVEL  error (default), warning or info: exit 1 on findings at or above it
   --no-live        Check the configuration only; ignore ROOT/proc
@@ -42,6 +44,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
   // Each command loads only what it needs: `bindcheck sockets` must start fast.
   if (first === 'sockets') return (await import('./commands/sockets.js')).socketsCommand(rest, io);
+  if (first === 'why') return (await import('./commands/why.js')).whyCommand(rest, io);
+  if (first === 'trace') return (await import('./commands/trace.js')).traceCommand(rest, io);
   if (first === '-V' || first === '--version') {
     io.stdout(packageVersion() + '\n');
     return 0;
@@ -83,8 +87,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const format = values.json ? 'json' : (values.format ?? 'text');
-  if (format !== 'text' && format !== 'json') {
-    io.stderr(`bindcheck: --format must be text or json, not ${JSON.stringify(format)}\n`);
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') {
+    io.stderr(`bindcheck: --format must be text, json or sarif, not ${JSON.stringify(format)}\n`);
     return 2;
   }
   const failOn = values['fail-on'] ?? 'error';
@@ -121,6 +125,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (format === 'json') {
     io.stdout(JSON.stringify(toJsonReport(result, packageVersion()), null, 2) + '\n');
+  } else if (format === 'sarif') {
+    const { sarifJson, toSarif } = await import('./reporters/sarif.js');
+    io.stdout(sarifJson(toSarif(result, packageVersion())) + '\n');
   } else {
     const color = values['no-color'] ? false : values.color ? true : io.isTTY && !io.env.NO_COLOR;
     io.stdout(renderText(result, { color, verbose: values.verbose ?? false }));

@@ -36,11 +36,13 @@ export const bc101: Check = {
       const holderWider = breadth(holder, v6OnlyDefault) >= breadth(f.socket, v6OnlyDefault);
       const wide = holderWider ? holder : f.socket;
       const narrow = holderWider ? f.socket : holder;
+      const at = (x: PlannedSocket): string => `${x.name} (line ${x.source.line})`;
       const finding = baseFinding(
         meta,
         f,
-        `${f.plan.daemon} ${f.socket.name} cannot ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ` +
-          `${wide.name} on ${formatEndpoint(wide)} covers ${narrow.address}, and ${holder.name} got the port first`,
+        holderWider
+          ? `${f.plan.daemon} ${at(f.socket)} cannot ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ${at(wide)} already claims ${formatEndpoint(wide)}, which covers ${narrow.address}`
+          : `${f.plan.daemon} ${at(f.socket)} cannot ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): it covers ${narrow.address}, which ${at(narrow)} already holds`,
       );
       finding.location = wide.source;
       finding.evidence = [

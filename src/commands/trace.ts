@@ -15,6 +15,10 @@ import { formatEndpoint } from '../model/endpoint.js';
 import { formatLocation } from '../model/location.js';
 import type { TracedCall, TracedSocket } from '../model/runtime.js';
 import { escapeForTerminal } from '../text/escape.js';
+import { explain, type Explanation } from '../explain/explain.js';
+import { parseWhyTarget } from '../explain/target.js';
+import type { RuntimeEvidence } from '../model/runtime.js';
+import { renderWhy, toJsonExplanation } from '../reporters/why.js';
 
 export interface TraceIo {
   stdout: (s: string) => void;
@@ -39,7 +43,9 @@ every call where the model and the real kernel disagree.
   --local-address ADDR  An address that is local on the traced host (repeatable; addresses the trace binds
                         successfully are taken as local anyway)
   --uid UID             The uid the traced daemon ran as (default 0), for the privileged-port rule
-  --json                JSON: { schemaVersion: 1, trace, ...TraceAnalysis }
+  --root DIR            Also trace each failure back to the daemon config under DIR (/ for this host): the
+                        config line that causes it, and the fix
+  --json                JSON: { schemaVersion: 1, trace, ...TraceAnalysis, explanations? }
   -h, --help            Show this help
 
 Exit codes: 0 no failed bind()/listen(), 1 failures found, 2 usage error, strace missing or ptrace not permitted.
@@ -50,7 +56,7 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
   const dash = args.indexOf('--');
   const own = dash >= 0 ? args.slice(0, dash) : args;
   const command = dash >= 0 ? args.slice(dash + 1) : [];
-  let values: { file?: string; json?: boolean; timeout?: string; 'local-address'?: string[]; uid?: string; help?: boolean };
+  let values: { file?: string; json?: boolean; timeout?: string; 'local-address'?: string[]; uid?: string; root?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: own,
@@ -60,6 +66,7 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
         timeout: { type: 'string' },
         'local-address': { type: 'string', multiple: true },
         uid: { type: 'string' },
+        root: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -122,9 +129,41 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
     io.stderr(`bindcheck trace: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return 2;
   }
-  if (values.json) io.stdout(`${JSON.stringify({ schemaVersion: 1, trace: file, ...analysis }, null, 2)}\n`);
-  else io.stdout(renderTraceAnalysis(analysis));
+  const explained = values.root !== undefined ? await explainFailures(analysis, values.root) : undefined;
+  if (values.json) {
+    const explanations = explained?.map((x) => toJsonExplanation(x.explanation, x.sources));
+    io.stdout(`${JSON.stringify({ schemaVersion: 1, trace: file, ...analysis, ...(explanations ? { explanations } : {}) }, null, 2)}\n`);
+  } else {
+    io.stdout(renderTraceAnalysis(analysis));
+    const color = io.isTTY && !io.env.NO_COLOR;
+    for (const x of explained ?? []) io.stdout(`\nIn the configuration under ${escapeForTerminal(values.root ?? '/')}, for ${escapeForTerminal(x.explanation.target.raw)}:\n${renderWhy(x.explanation, x.sources, color)}`);
+  }
   return analysis.failures.length > 0 ? 1 : 0;
+}
+
+/** Each failed endpoint of the trace, explained from the daemon configs under `root`. */
+async function explainFailures(analysis: TraceAnalysis, root: string): Promise<{ explanation: Explanation; sources: ReadonlyMap<string, string> }[]> {
+  const { scanInventory } = await import('../run.js');
+  const scan = scanInventory({ root, live: root === '/' });
+  const runtime: RuntimeEvidence = { logEvents: [], units: [], traceFailures: [], traceDisagreements: [] };
+  for (const f of analysis.failures) {
+    const tf: RuntimeEvidence['traceFailures'][number] = { socket: f.socket, call: f.call, reason: f.reason };
+    if (f.holder) tf.holder = f.holder;
+    if (f.heldOutside) tf.heldOutside = true;
+    runtime.traceFailures.push(tf);
+  }
+  const endpoints = [...new Set(analysis.failures.map((f) => {
+    const a = f.call.address ?? f.socket.address;
+    const p = f.call.port ?? f.socket.port;
+    return a !== undefined && p !== undefined ? `${f.socket.proto}/${a.includes(':') ? `[${a}]` : a}:${p}` : undefined;
+  }).filter((x): x is string => x !== undefined))];
+  const out: { explanation: Explanation; sources: ReadonlyMap<string, string> }[] = [];
+  for (const ep of endpoints) {
+    const target = parseWhyTarget(ep);
+    if ('error' in target) continue;
+    out.push({ explanation: explain({ target, inventory: scan.inventory, analysis: scan.analysis, findings: scan.findings, runtime }), sources: scan.inventory.sources });
+  }
+  return out;
 }
 
 function endpointOf(call: TracedCall, s: TracedSocket): string | undefined {

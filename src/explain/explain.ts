@@ -71,9 +71,16 @@ function eventBelongs(ev: LogEvent, plan: DaemonPlan, units: UnitFacts[]): boole
 }
 
 /** The planned socket a log event speaks of, and whether the name matched only by the daemon's default naming. */
-export function socketForEvent(ev: LogEvent, plan: DaemonPlan): { socket: PlannedSocket; byDefaultName: boolean } | undefined {
+export function socketForEvent(
+  ev: LogEvent,
+  plan: DaemonPlan,
+  failing: ReadonlySet<PlannedSocket> = new Set(),
+): { socket: PlannedSocket; byDefaultName: boolean } | undefined {
   if (ev.listenerName !== undefined) {
-    const named = plan.sockets.filter((s) => s.name === ev.listenerName);
+    const all = plan.sockets.filter((s) => s.name === ev.listenerName);
+    // A failure message names the listener that failed: among same-named ones, the one predicted to fail.
+    const failed = all.filter((s) => failing.has(s));
+    const named = ev.kind !== 'refusing-connections' && failed.length > 0 ? failed : all;
     // Several listeners may share a name (the seed's two Name=MTA lines): the one that failed is the one meant.
     if (named.length === 1 && named[0]) return { socket: named[0], byDefaultName: false };
     const byDefault = plan.sockets.find((s) => s.defaultName === ev.listenerName);
@@ -98,9 +105,10 @@ function eventLabel(ev: LogEvent): string {
 
 function traceLabel(t: TraceFailure): string {
   const s = t.socket;
-  const what = `${t.call.call}(${s.fd}, ${formatEndpoint({ address: s.address ?? '?', port: s.port ?? 0 })}) = -1 ${t.call.errno ?? ''} in pid ${s.pid}`;
+  const endpoint = formatEndpoint({ address: t.call.address ?? s.address ?? '?', port: t.call.port ?? s.port ?? 0 });
+  const what = `${t.call.call}(${s.fd}, ${endpoint}) = -1 ${t.call.errno ?? ''} in pid ${s.pid}`;
   if (t.holder) {
-    return `${what}: held by fd ${t.holder.fd} of pid ${t.holder.pid} on ${formatEndpoint({ address: t.holder.address ?? '?', port: t.holder.port ?? 0 })} (${t.holder.source.file}:${t.holder.source.line})`;
+    return `${what}: held by fd ${t.holder.fd} of pid ${t.holder.pid} on ${formatEndpoint({ address: t.holder.address ?? '?', port: t.holder.port ?? 0 })} (socket() at ${t.holder.source.file}:${t.holder.source.line})`;
   }
   return t.heldOutside ? `${what}: the holder is outside the trace` : what;
 }
@@ -139,7 +147,8 @@ export function explain(input: ExplainInput): Explanation {
   // 1. Configuration and kernel: the main finding's own chain.
   if (main) {
     for (const e of main.evidence) chain.push({ ...e, kind: e.location.file.startsWith('/proc/') ? 'live' : 'config' });
-    if (main.rule) chain.push({ kind: 'kernel', location: main.location, label: `kernel rule: ${main.rule}` });
+    const rule = main.rule;
+    if (rule && !main.evidence.some((e) => e.label.includes(rule))) chain.push({ kind: 'kernel', location: main.location, label: `kernel rule: ${rule}` });
   } else {
     for (const p of plans) {
       for (const s of p.sockets) chain.push({ kind: 'config', location: s.source, label: `${p.daemon} ${s.name} asks for ${formatEndpoint(s)}` });
@@ -153,15 +162,22 @@ export function explain(input: ExplainInput): Explanation {
     }
   }
 
-  // 3. Logs: events of these daemons, each mapped back to the config line it speaks of.
-  const events = [...runtime.logEvents];
+  // 3. Logs, oldest first: events of these daemons, each mapped back to the config line it speaks of.
+  const failing = new Set<PlannedSocket>();
+  for (const i of subjects) {
+    analysis.predictions[i]?.outcomes.forEach((o, k) => {
+      const s = inv.daemons[i]?.sockets[k];
+      if (s && o.ok !== true && o.call !== 'none') failing.add(s);
+    });
+  }
+  const events = [...runtime.logEvents].map((ev, i) => ({ ev, i })).sort((a, b) => timeKey(a.ev) - timeKey(b.ev) || a.i - b.i).map((x) => x.ev);
   if (input.targetEvent) events.unshift(input.targetEvent);
   for (const ev of events) {
     const plan = plans.find((p) => eventBelongs(ev, p, runtime.units));
     if (!plan && !(target.kind === 'port' && ev.port === target.port)) continue;
     chain.push({ kind: 'log', location: ev.source, label: eventLabel(ev) });
     if (!plan) continue;
-    const m = socketForEvent(ev, plan);
+    const m = socketForEvent(ev, plan, failing);
     if (m && ev.listenerName !== undefined) {
       const where = `${m.socket.source.file}:${m.socket.source.line}`;
       chain.push({
@@ -176,8 +192,11 @@ export function explain(input: ExplainInput): Explanation {
 
   // 4. Traces.
   for (const t of runtime.traceFailures) {
-    const matches = plans.some((p) => p.sockets.some((s) => s.port === t.socket.port && s.address === t.socket.address)) ||
-      (target.kind === 'port' && t.socket.port === target.port);
+    // A failed bind() leaves the socket unbound: its address is on the call.
+    const address = t.call.address ?? t.socket.address;
+    const port = t.call.port ?? t.socket.port;
+    const matches = plans.some((p) => p.sockets.some((s) => s.port === port && s.address === address)) ||
+      (target.kind === 'port' && port === target.port);
     if (matches) chain.push({ kind: 'trace', location: t.call.source, label: `${traceLabel(t)} — ${t.reason}` });
   }
   for (const d of runtime.traceDisagreements) chain.push({ kind: 'note', location: d.source, label: `the model and the trace disagree: ${d.message}` });
@@ -188,7 +207,7 @@ export function explain(input: ExplainInput): Explanation {
     if (label && u.state) chain.push({ kind: 'unit', location: u.state.source, label });
   }
 
-  const failing = subjects.some((i) => analysis.predictions[i]?.starts === false);
+  const anyFails = subjects.some((i) => analysis.predictions[i]?.starts === false);
   const logFailures = chain.some((c) => c.kind === 'log' || c.kind === 'trace');
   let status: Explanation['status'];
   let verdict: string;
@@ -205,7 +224,7 @@ export function explain(input: ExplainInput): Explanation {
   } else if (main) {
     status = 'at-risk';
     verdict = `${main.message}.`;
-  } else if (failing) {
+  } else if (anyFails) {
     status = 'fails';
     verdict = `${names.join(', ')} cannot start as configured.`;
   } else if (logFailures) {
@@ -218,5 +237,34 @@ export function explain(input: ExplainInput): Explanation {
     status = 'unknown';
     verdict = `no daemon bindcheck reads asks for ${target.raw}`;
   }
-  return { target, daemons: names, status, verdict, chain, findings: related, fixes: main?.fixes ?? [], unseen };
+  return { target, daemons: names, status, verdict, chain: dedupe(chain), findings: related, fixes: main?.fixes ?? [], unseen };
+}
+
+/** The same note twice (two log events about one listener) says nothing new. */
+function dedupe(chain: ChainStep[]): ChainStep[] {
+  const seen = new Set<string>();
+  return chain.filter((c) => {
+    const k = `${c.kind}\0${c.location.file}\0${c.location.line}\0${c.label}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A sortable key for a log time: ISO-8601 as epoch ms; a BSD syslog time ("Aug 30 14:55:47", no year) as an offset
+ * within a year. Logs of one host use one format, so keys of the two kinds are rarely compared.
+ */
+export function timeKey(ev: LogEvent): number {
+  const t = ev.time;
+  if (t === undefined) return Number.MAX_SAFE_INTEGER;
+  const bsd = /^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})/.exec(t);
+  if (bsd) {
+    const m = MONTHS.indexOf(bsd[1] ?? '');
+    return ((((m * 31 + Number(bsd[2])) * 24 + Number(bsd[3])) * 60 + Number(bsd[4])) * 60 + Number(bsd[5])) * 1000;
+  }
+  const iso = Date.parse(t);
+  return Number.isNaN(iso) ? Number.MAX_SAFE_INTEGER : iso;
 }

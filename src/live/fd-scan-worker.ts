@@ -12,6 +12,7 @@ interface WorkerInput {
   wanted: Float64Array;
   strict: boolean;
   withCmdline: boolean;
+  withUnit: boolean;
   state: Int32Array;
   slot: number;
   port: MessagePort;
@@ -23,7 +24,7 @@ if (Atomics.compareExchange(input.state, input.slot, 0, 1) === 0) {
   const out = emptyScanOut();
   try {
     scanPids(
-      { procDir: input.procDir, pids: input.pids, cursor: input.cursor, wanted: new Set(input.wanted), strict: input.strict, withCmdline: input.withCmdline },
+      { procDir: input.procDir, pids: input.pids, cursor: input.cursor, wanted: new Set(input.wanted), strict: input.strict, withCmdline: input.withCmdline, withUnit: input.withUnit },
       out,
       Infinity,
       Buffer.allocUnsafe(64 * 1024),

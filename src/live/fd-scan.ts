@@ -25,6 +25,8 @@ export interface ScanJob {
   strict: boolean;
   /** Read /proc/PID/cmdline of owners (the text table does not show it; skipping it saves a file per owner). */
   withCmdline: boolean;
+  /** Read /proc/PID/cgroup of owners; false when the caller has the units from one cgroup walk (cgroup-units.ts). */
+  withUnit: boolean;
 }
 
 export interface ScanOut {
@@ -75,29 +77,31 @@ export function scanPids(job: ScanJob, out: ScanOut, fdBudget: number, scratch: 
     const base = fdDir + '/';
     const before = out.pairs.length;
     for (let i = 0; i < names.length; i++) {
-      let target: string;
+      // As bytes: most targets are not sockets, and decoding every path as UTF-8 costs more than the test.
+      let target: Buffer;
       try {
-        target = fs.readlinkSync(base + names[i]);
+        target = fs.readlinkSync(base + names[i], 'buffer');
       } catch {
         continue; // closed since the listing, or not a link in a capture
       }
-      if (target.charCodeAt(0) !== S || !target.startsWith(PREFIX)) continue;
-      const inode = parseInode(target);
+      if (target[0] !== S || target[7] !== 0x5b || target.toString('latin1', 0, 8) !== PREFIX) continue;
+      const inode = parseInodeBytes(target);
       if (inode >= 0 && wanted.has(inode)) out.pairs.push(pid, inode);
     }
-    if (out.pairs.length > before) out.infos.push(readProcessInfo(pidDir, pid, scratch, -1, job.withCmdline));
+    if (out.pairs.length > before) out.infos.push(readProcessInfo(pidDir, pid, scratch, -1, job.withCmdline, job.withUnit));
   }
 }
 
-/** `socket:[12345]` → 12345; -1 when malformed. */
-export function parseInode(target: string): number {
+/** The bytes `socket:[12345]` → 12345; -1 when malformed. */
+export function parseInodeBytes(target: Buffer): number {
   const end = target.length - 1;
-  if (target.charCodeAt(end) !== 0x5d) return -1;
+  if (target[end] !== 0x5d) return -1;
   let v = 0;
   for (let j = PREFIX.length; j < end; j++) {
-    const d = target.charCodeAt(j) - 48;
+    const d = (target[j] as number) - 48;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
   return end > PREFIX.length ? v : -1;
 }
+

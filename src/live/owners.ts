@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { ProcessInfo } from '../model/live.js';
+import type { CgroupUnitMap } from './cgroup-units.js';
 import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
+import { readUnit } from './process-info.js';
 
 export interface OwnerMap {
   /** inode → processes holding it, each process once, sorted by pid. */
@@ -15,10 +17,13 @@ export interface OwnerMap {
 }
 
 /**
- * A thread costs ~30 ms to start; start helpers only once this thread has read this many fd entries
- * (≈100 ms of kernel work), so a small host never pays for one.
+ * A thread costs ~30 ms of wall time (and ~0.2 s of CPU: a second isolate) to start; start helpers once this
+ * thread has read this many fd entries (≈20–40 ms of kernel work), so a small host never pays for one. Measured at
+ * 10k one-socket processes: helpers after 20k fds took 1.06–2.0 s, after 1k fds 0.93–1.08 s.
  */
-const SPAWN_AFTER_FDS = 20_000;
+const SPAWN_AFTER_FDS = 4_000;
+/** Projected fd entries still to read below which the scan stays on this thread (~50–100 ms of kernel work). */
+const HELPER_MIN_REMAINING_FDS = 16_000;
 const MAX_HELPERS = 3;
 /** A helper that neither finishes nor fails within this long is given up on and its share rescanned here. */
 const HELPER_TIMEOUT_MS = 10 * 60_000;
@@ -33,15 +38,22 @@ const STATE_CANCELLED = 3;
  * threads through an atomic cursor and blocks in Atomics.wait for them: the kernel's per-fd cost dominates and
  * it scales with cores.
  */
-export function findSocketOwners(procDir: string, pids: number[], wanted: Set<number>, opts: { strict: boolean; withCmdline: boolean; threads?: number }): OwnerMap {
+export function findSocketOwners(
+  procDir: string,
+  pids: number[],
+  wanted: Set<number>,
+  opts: { strict: boolean; withCmdline: boolean; withUnit: boolean; threads?: number },
+): OwnerMap {
+  const withUnit = opts.withUnit;
+
   const shared = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, pids.length)));
   shared.set(pids);
   const cursor = new Int32Array(new SharedArrayBuffer(4));
-  const job: ScanJob = { procDir, pids: shared.subarray(0, pids.length), cursor, wanted, strict: opts.strict, withCmdline: opts.withCmdline };
+  const job: ScanJob = { procDir, pids: shared.subarray(0, pids.length), cursor, wanted, strict: opts.strict, withCmdline: opts.withCmdline, withUnit };
   const main = emptyScanOut();
   const scratch = Buffer.allocUnsafe(64 * 1024);
   const helpers = helperCount(opts.threads);
-  const done = helpers === 0 || scanPids(job, main, SPAWN_AFTER_FDS, scratch);
+  const done = helpers === 0 || scanPids(job, main, SPAWN_AFTER_FDS, scratch) || !worthHelpers(main.fds, Atomics.load(cursor, 0), pids.length);
   const outs: ScanOut[] = [main];
   if (done) {
     scanPids(job, main, Infinity, scratch);
@@ -56,7 +68,7 @@ export function findSocketOwners(procDir: string, pids: number[], wanted: Set<nu
     ports.push(port1);
     try {
       const w = new Worker(WORKER_FILE, {
-        workerData: { procDir, pids: job.pids, cursor, wanted: wantedArr, strict: opts.strict, withCmdline: opts.withCmdline, state, slot, port: port2 },
+        workerData: { procDir, pids: job.pids, cursor, wanted: wantedArr, strict: opts.strict, withCmdline: opts.withCmdline, withUnit, state, slot, port: port2 },
         transferList: [port2],
       });
       w.unref();
@@ -103,6 +115,15 @@ interface WorkerReply {
 /** Present in dist/; absent when running from TypeScript sources (tests), where the scan stays on one thread. */
 const WORKER_FILE = fileURLToPath(new URL('./fd-scan-worker.js', import.meta.url));
 
+/**
+ * Whether the rest of the scan, projected from the fds per pid seen so far, is long enough to repay a thread's
+ * start (at 1k one-socket processes it was not: 2 000 pids, ~8k fds, and the thread cost more than it saved).
+ */
+function worthHelpers(fdsSoFar: number, pidsDone: number, pidsTotal: number): boolean {
+  if (pidsDone <= 0) return true;
+  return (fdsSoFar / pidsDone) * (pidsTotal - pidsDone) >= HELPER_MIN_REMAINING_FDS;
+}
+
 function helperCount(requested: number | undefined): number {
   const cores = requested ?? os.availableParallelism();
   if (cores <= 1 || !fs.existsSync(WORKER_FILE)) return 0;
@@ -133,4 +154,28 @@ function merge(outs: ScanOut[]): OwnerMap {
   }
   if (outs.length > 1) for (const list of owners.values()) if (list.length > 1) list.sort((a, b) => a.pid - b.pid);
   return { owners, denied, vanished, fds };
+}
+
+/**
+ * Units from the cgroup walk; a pid the walk did not see (it started after the walk, or sits outside the walked
+ * tree) gets its own /proc/PID/cgroup read, so the answer is the same as reading every owner's file.
+ */
+export function attachUnits(procDir: string, owners: Map<number, ProcessInfo[]>, units: CgroupUnitMap | undefined): void {
+  const done = new Set<ProcessInfo>();
+  const scratch = Buffer.allocUnsafe(16 * 1024);
+  for (const list of owners.values()) {
+    for (const info of list) {
+      if (done.has(info)) continue;
+      done.add(info);
+      const unit = units?.unitOf(info.pid) ?? readUnit(`${procDir}/${info.pid}`, scratch);
+      if (unit) info.unit = unit;
+    }
+  }
+}
+
+/** Distinct processes in an owner map. */
+export function ownerCount(owners: Map<number, ProcessInfo[]>): number {
+  const pids = new Set<number>();
+  for (const list of owners.values()) for (const info of list) pids.add(info.pid);
+  return pids.size;
 }

@@ -7,7 +7,7 @@ import { readSmall } from './proc-files.js';
  * between the fd scan and these reads (a normal race), and then the fields stay empty rather than failing.
  * `pidDir` is the host path of /proc/PID inside the scanned root.
  */
-export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fallbackUid: number, withCmdline = true): ProcessInfo {
+export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fallbackUid: number, withCmdline = true, withUnit = true): ProcessInfo {
   const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
   // Every /proc/PID file costs tens of µs to open on a busy host, so comm and uid both come from status
   // (Name: is comm, escaped by proc_task_name); comm is read on its own only when status is missing (a capture).
@@ -25,9 +25,8 @@ export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fa
     n = readSmall(pidDir + '/cmdline', scratch);
     if (n > 0) info.cmdline = cmdlineText(scratch.subarray(0, n));
   }
-  n = readSmall(pidDir + '/cgroup', scratch);
-  if (n > 0) {
-    const unit = systemdUnit(scratch.toString('utf8', 0, n));
+  if (withUnit) {
+    const unit = readUnit(pidDir, scratch);
     if (unit !== undefined) info.unit = unit;
   }
   try {
@@ -73,7 +72,18 @@ function dirOwner(pidDir: string, fallback: number): number {
   }
 }
 
+/** The systemd unit of one process, from /proc/PID/cgroup (see cgroup-units.ts for the whole host at once). */
+export function readUnit(pidDir: string, scratch: Buffer): string | undefined {
+  const n = readSmall(pidDir + '/cgroup', scratch);
+  return n > 0 ? systemdUnit(scratch.toString('utf8', 0, n)) : undefined;
+}
+
 const UNIT_SUFFIX = /\.(service|socket|scope)$/;
+
+/** Whether a cgroup directory name is a systemd unit that systemdUnit() would report. */
+export function isUnitName(name: string): boolean {
+  return UNIT_SUFFIX.test(name);
+}
 
 /**
  * The systemd unit from /proc/PID/cgroup. cgroup v2 has one line `0::/system.slice/nginx.service`; v1 has one line

@@ -5,7 +5,8 @@ import { RootFs } from '../fs/root-fs.js';
 import type { Family, Proto } from '../model/endpoint.js';
 import type { UnseenNote } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
-import { findSocketOwners } from './owners.js';
+import { liveCgroupUnitMap } from './cgroup-units.js';
+import { attachUnits, findSocketOwners, ownerCount } from './owners.js';
 import { parseProcNet, STATE_CLOSE, STATE_LISTEN, type ProcNetRow } from './proc-net.js';
 import { readWhole } from './proc-files.js';
 
@@ -18,6 +19,11 @@ export interface ReadLiveSocketsOptions {
   threads?: number;
   /** Read each owner's command line (default true); false leaves ProcessInfo.cmdline empty and saves a file read per owner. */
   cmdline?: boolean;
+  /**
+   * Units from one walk over the cgroup tree instead of each owner's /proc/PID/cgroup (live root only). Default:
+   * when owners are many and a large share of all processes (see wantCgroupWalk).
+   */
+  cgroupWalk?: boolean;
 }
 
 export interface LiveSocketTable {
@@ -66,7 +72,7 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
     for (const row of parsed) rows.push({ row, file });
   }
   const sockets = rows.map(({ row, file }) => toLiveSocket(row, file, netns));
-  if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts.threads, opts.cmdline ?? true);
+  if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts);
   return { sockets, unseen };
 }
 
@@ -90,13 +96,19 @@ function toLiveSocket(row: ProcNetRow, file: string, netns: string | undefined):
   return s;
 }
 
-function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unseen: UnseenNote[], threads: number | undefined, withCmdline: boolean): void {
+function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unseen: UnseenNote[], opts: ReadLiveSocketsOptions): void {
   const wanted = new Set<number>();
   for (const s of sockets) if (s.inode !== 0) wanted.add(s.inode);
   if (wanted.size === 0) return;
   const pids = listPids(procDir);
   const live = path.resolve(root) === '/';
-  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline, ...(threads !== undefined ? { threads } : {}) });
+  // On the live host units are attached after the scan, when it is known whether one walk over the cgroup tree
+  // beats reading each owner's /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
+  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
+  if (live) {
+    const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), pids.length);
+    attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);
+  }
   const complete = found.denied.length === 0;
   let unknown = 0;
   for (const s of sockets) {
@@ -113,6 +125,14 @@ function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unse
       why: `need root: /proc/PID/fd of ${found.denied.length} process${found.denied.length === 1 ? '' : 'es'} cannot be read by uid ${uid}; uid and inode are still shown`,
     });
   }
+}
+
+/**
+ * The walk reads every cgroup.procs, ~5 µs per process on the host (the kernel builds and sorts each list); a
+ * /proc/PID/cgroup read costs ~35 µs per owner. Walk when owners are more than a fifth of all processes.
+ */
+function wantCgroupWalk(owners: number, processes: number): boolean {
+  return owners >= 200 && owners * 5 >= processes;
 }
 
 /** Numeric directories of /proc. d_type says directory without a stat; symlinks (a capture's trick) are skipped. */

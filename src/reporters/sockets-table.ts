@@ -23,35 +23,59 @@ export interface SocketsTableOptions {
 
 const HEADER = ['Netid', 'State', 'Local Address:Port', 'Peer Address:Port', 'Process', 'Unit', 'Netns'];
 
-/** `ss -ltnup`-style text: Netid State Local Peer Process, plus the systemd unit and network namespace. */
+/**
+ * `ss -ltnup`-style text: Netid State Local Peer Process, plus the systemd unit and network namespace.
+ * A host can have 100k sockets, so the table is written into one Buffer in two passes (widths, then text) and
+ * only the process and unit cells are kept between them: holding ~7 small strings per row across the whole render
+ * made the garbage collector, not the formatting, the cost.
+ */
 export function renderSocketsTable(sockets: readonly LiveSocket[], opts: SocketsTableOptions = {}): string {
   const maxOwners = opts.maxOwners ?? 3;
-  const rows: string[][] = [HEADER];
-  for (const s of sockets) {
-    rows.push([
-      s.proto,
-      s.proto === 'udp' && s.state === 'ESTABLISHED' ? 'ESTAB' : (SS_STATE[s.state] ?? s.state),
-      hostPort(s.address, String(s.port)),
-      hostPort(s.remoteAddress, s.remotePort === 0 ? '*' : String(s.remotePort)),
-      processColumn(s, maxOwners),
-      escapeTerminal(units(s.owners)),
-      s.netns ?? '',
-    ]);
+  const n = sockets.length;
+  const procs = new Array<string>(n);
+  const unitCells = new Array<string>(n);
+  const widths = HEADER.map((h) => h.length);
+  const cells = HEADER.slice();
+  for (let i = 0; i < n; i++) {
+    const s = sockets[i] as LiveSocket;
+    procs[i] = processColumn(s, maxOwners);
+    unitCells[i] = escapeTerminal(units(s.owners));
+    rowCells(s, procs[i] as string, unitCells[i] as string, cells);
+    for (let c = 0; c < cells.length; c++) if ((cells[c] as string).length > (widths[c] as number)) widths[c] = (cells[c] as string).length;
   }
-  const widths = HEADER.map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] as string).length), 0));
-  // Trailing columns are not padded, so lines end without spaces.
-  const out: string[] = [];
-  for (const r of rows) {
-    let last = r.length - 1;
-    while (last > 0 && r[last] === '') last--;
-    let line = '';
-    for (let c = 0; c <= last; c++) {
-      const cell = r[c] as string;
-      line += c === last ? cell : cell.padEnd((widths[c] as number) + 1);
+  let lineMax = 0;
+  for (const w of widths) lineMax += w + 1;
+  const spaces = ' '.repeat(lineMax);
+  let out = Buffer.allocUnsafe((n + 1) * (lineMax + 1));
+  let pos = 0;
+  for (let r = 0; r <= n; r++) {
+    if (r === 0) for (let c = 0; c < HEADER.length; c++) cells[c] = HEADER[c] as string;
+    else rowCells(sockets[r - 1] as LiveSocket, procs[r - 1] as string, unitCells[r - 1] as string, cells);
+    // Room for the longest line with every character taking 3 UTF-8 bytes.
+    if (out.length - pos < 3 * lineMax + 1) {
+      const bigger = Buffer.allocUnsafe(out.length * 2 + 3 * lineMax + 1);
+      out.copy(bigger, 0, 0, pos);
+      out = bigger;
     }
-    out.push(line);
+    // Trailing columns are not padded, so lines end without spaces.
+    let last = cells.length - 1;
+    while (last > 0 && cells[last] === '') last--;
+    let line = '';
+    for (let c = 0; c < last; c++) line += (cells[c] as string) + spaces.slice(0, (widths[c] as number) + 1 - (cells[c] as string).length);
+    pos += out.write(line + (cells[last] as string), pos, 'utf8');
+    out[pos++] = 0x0a;
   }
-  return out.join('\n') + '\n';
+  return out.toString('utf8', 0, pos);
+}
+
+function rowCells(s: LiveSocket, proc: string, unit: string, cells: string[]): void {
+  cells[0] = s.proto;
+  cells[1] = s.proto === 'udp' && s.state === 'ESTABLISHED' ? 'ESTAB' : (SS_STATE[s.state] ?? s.state);
+  cells[2] = hostPort(s.address, String(s.port));
+  cells[3] = hostPort(s.remoteAddress, s.remotePort === 0 ? '*' : String(s.remotePort));
+  cells[4] = proc;
+  cells[5] = unit;
+  cells[6] = s.netns ?? '';
 }
 
 function hostPort(address: string, port: string): string {
@@ -79,6 +103,7 @@ function units(owners: readonly ProcessInfo[]): string {
  * escapes stay unambiguous.
  */
 export function escapeTerminal(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
   let out = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0) as number;
@@ -89,6 +114,9 @@ export function escapeTerminal(text: string): string {
   }
   return out;
 }
+
+/** Any character escapeTerminal() would change: the common case (plain ASCII names) skips the per-character loop. */
+const NEEDS_ESCAPE = /[\\\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
 
 function isInvisibleFormat(cp: number): boolean {
   return (
