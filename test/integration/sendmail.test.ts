@@ -15,7 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEdits } from '../../src/fixes/apply.js';
+import { main } from '../../src/cli.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
+import type { JsonExplanation } from '../../src/reporters/why.js';
 import type { JsonSocket } from '../../src/reporters/json.js';
 import { checkOracleEnv } from './harness/env.js';
 import { startInNamespace, type PortHolderSpec, type SsRow, type WaitResult } from './harness/namespace.js';
@@ -386,6 +388,41 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
         }
       }
     }, 60_000);
+
+    // Registered only for the seed scenarios (not skipped elsewhere: a skip would show in the run's count).
+    if (sc.id === 'seed' || sc.id === 'seed-example') it(
+      'bindcheck why, fed the real daemon\'s own log lines and strace, ends at the wildcard line with the fix',
+      async () => {
+        const o = await observe(sc);
+        mkdirSync(join(o.root, 'var', 'log'), { recursive: true });
+        writeFileSync(join(o.root, 'var', 'log', 'maillog'), o.logLines.join('\n') + '\n');
+        const trace = join(o.workDir, 'sendmail.strace');
+        writeFileSync(trace, o.traceText);
+        let out = '';
+        const code = await main(['why', 'sendmail', '--root', o.root, '--evidence', trace, '--json'], {
+          stdout: (t) => (out += t),
+          stderr: () => undefined,
+          isTTY: false,
+          env: {},
+        });
+        expect(code).toBe(1);
+        const e = JSON.parse(out) as JsonExplanation;
+        const wildcard = o.cfLineNumbers[0];
+        expect(e.status).toBe('fails');
+        expect(e.chain[0]).toMatchObject({ kind: 'config', file: '/etc/mail/sendmail.cf', line: wildcard });
+        expect(e.fixes.length).toBeGreaterThan(0);
+        // The daemon's own words, recognised and mapped back to the failing listener's line.
+        const logged = e.chain.find((c) => c.kind === 'log' && c.file === '/var/log/maillog' && /cannot listen: Address already in use/.test(c.label));
+        expect(logged, 'the real "cannot listen" line is in the chain').toBeDefined();
+        expect(e.chain.some((c) => c.kind === 'note' && c.line === o.cfLineNumbers[1])).toBe(true);
+        // The real strace (setsockopt and listen traced): a certain verdict, held by the wildcard socket.
+        const traced = e.chain.find((c) => c.kind === 'trace' && /listen\(\d+, 127\.0\.0\.1:25\) = -1 EADDRINUSE/.test(c.label));
+        expect(traced?.label).toMatch(/held by fd \d+ of pid \d+ on 0\.0\.0\.0:25/);
+        expect(traced?.label).not.toMatch(/unknown/);
+        expect(e.chain.some((c) => c.kind === 'note' && c.label.startsWith('the model and the trace disagree'))).toBe(false);
+      },
+      60_000,
+    );
   });
 });
 
