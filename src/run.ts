@@ -35,6 +35,8 @@ export interface ScanOptions {
   extraLocalAddresses?: string[];
   /** Restrict to these daemons (reader names). */
   daemons?: string[];
+  /** Use these readers instead of the registered ones (tests of a reader before it is registered). */
+  readers?: readonly DaemonReader[];
   checks?: readonly Check[];
 }
 
@@ -48,7 +50,7 @@ export interface ScanResult {
 export function scanInventory(opts: ScanOptions = {}): ScanResult {
   const root = opts.root ?? '/';
   const fs = new RootFs(root);
-  const readers: DaemonReader[] = READERS.filter((r) => !opts.daemons || opts.daemons.includes(r.daemon));
+  const readers: DaemonReader[] = (opts.readers ?? READERS).filter((r) => !opts.daemons || opts.daemons.includes(r.daemon));
   const sources = new Map<string, string>();
   const inputFindings: Finding[] = [];
   const unseen: UnseenNote[] = [];
