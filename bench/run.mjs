@@ -2,13 +2,15 @@
 // Benchmark: `bindcheck sockets` against ss, netstat and lsof on the same socket tables, in a private network
 // namespace so the host's own sockets are untouched. Needs root (unshare -n, RLIMIT_NOFILE, many processes).
 //
-//   npm run bench                               sizes 1000,10000,100000 one-process-per-socket + prefork 10000x100
-//   BENCH_SIZES=1000,10000 BENCH_PREFORK= npm run bench      a quick run (no prefork)
+//   npm run bench                                        spread 1k,10k,100k + prefork 10k×100
+//   BENCH_SIZES=1000,10000 BENCH_SHAPES=spread npm run bench     a quick run
 //
-// Environment: BENCH_SIZES (listening sockets per spread run), BENCH_PREFORK (SOCKETSxWORKERS, empty = skip),
-// BENCH_IDLE (idle processes holding no socket, default 1000), BENCH_MAX_PROCS (most socket-holding processes,
-// default 20000: pid_max is 32768 here, so 100k sockets are held 5 per process), BENCH_REPS (timed runs per tool,
-// median reported; default 3, 1 for tables over 20k sockets or with prefork), BENCH_TIMEOUT (seconds per run, 180).
+// Environment: BENCH_SIZES (listening sockets per spread run; default 1000,10000,100000), BENCH_SHAPES (spread,
+// prefork; default both), BENCH_PREFORK (SOCKETSxWORKERS list for prefork, default 10000x100; 1000x100 and
+// 10000x10 are smaller), BENCH_IDLE (idle processes holding no socket, default 1000), BENCH_MAX_PROCS (most
+// socket-holding processes, default 20000: pid_max is 32768 here, so 100k sockets are held 5 per process),
+// BENCH_REPS (timed runs per tool, median reported; default 3, 1 above 20k sockets or with prefork),
+// BENCH_TIMEOUT (seconds per run, default 180), BENCH_CLI (the cli.js to time; default dist/cli.js).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,166 +26,282 @@ if (env.BENCH_IN_NETNS !== '1') {
     console.error('bench: needs root (unshare -n, raising RLIMIT_NOFILE, ~20k processes)');
     process.exit(2);
   }
-  const r = spawnSync('unshare', ['-n', '--', process.execPath, fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
-    env: { ...env, BENCH_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
+  // Asynchronous, so a SIGINT/SIGTERM here reaches the child (which cleans up) and we wait for it.
+  const child = spawn('unshare', ['-n', '--', process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...env, BENCH_IN_NETNS: '1' } });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.pid !== undefined && kill(child.pid, sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
+} else {
+  await main();
 }
 
-const sizes = (env.BENCH_SIZES ?? '1000,10000,100000').split(',').filter(Boolean).map(Number);
-const prefork = env.BENCH_PREFORK ?? '10000x100';
-const idle = Number(env.BENCH_IDLE ?? 1000);
-const maxProcs = Number(env.BENCH_MAX_PROCS ?? 20000);
-const timeoutS = Number(env.BENCH_TIMEOUT ?? 180);
-const cli = path.join(repo, 'dist', 'cli.js');
-if (!fs.existsSync(cli)) {
-  console.error('bench: dist/cli.js missing; run `npm run build` first');
-  process.exit(2);
-}
-
-run(['ip', 'link', 'set', 'lo', 'up']);
-const holderBin = path.join(os.tmpdir(), `bindcheck-bench-holder-${process.pid}`);
-run(['gcc', '-O2', '-o', holderBin, path.join(here, 'live-scan', 'holder.c')]);
-
-/** @type {import('node:child_process').ChildProcess | undefined} */
-let holder;
-function stopHolder() {
-  if (holder?.pid !== undefined && holder.exitCode === null) {
-    try {
-      process.kill(holder.pid, 'SIGTERM'); // the holder SIGKILLs its children by pid; they also have PDEATHSIG
-    } catch {}
-  }
-  holder = undefined;
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    stopHolder();
-    fs.rmSync(holderBin, { force: true });
-    process.exit(130);
-  });
-}
-process.on('exit', () => {
-  stopHolder();
-  fs.rmSync(holderBin, { force: true });
-});
-
-const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-const tools = [
-  { name: 'bindcheck', cmd: [process.execPath, cli, 'sockets'] },
-  { name: 'bindcheck --json', cmd: [process.execPath, cli, 'sockets', '--json'] },
-  { name: 'bindcheck --no-owners', cmd: [process.execPath, cli, 'sockets', '--no-owners'] },
-  { name: 'ss -ltn', cmd: ['ss', '-ltn'] },
-  { name: 'ss -ltnu', cmd: ['ss', '-ltnu'] },
-  { name: 'ss -ltnup', cmd: ['ss', '-ltnup'] },
-  { name: 'netstat -ltnup', cmd: ['netstat', '-ltnup'] },
-  { name: 'lsof -iTCP LISTEN', cmd: ['lsof', '-nP', '-iTCP', '-sTCP:LISTEN'] },
-].filter((t) => which(t.cmd[0]));
-
-const scenarios = [];
-for (const n of sizes) {
-  const procs = Math.min(n, maxProcs);
-  const per = Math.ceil(n / procs);
-  scenarios.push({ label: `spread ${n}`, args: ['spread', n, per, idle], sockets: n, shape: `${Math.ceil(n / per)} processes × ${per} socket(s) + ${idle} idle`, owners: 1 });
-}
-if (prefork) {
-  const [n, w] = prefork.split('x').map(Number);
-  scenarios.push({ label: `prefork ${n}x${w}`, args: ['prefork', n, w, idle], sockets: n, shape: `1 parent + ${w} workers each holding all ${n} sockets (${(n * (w + 1)).toLocaleString('en')} fds) + ${idle} idle`, owners: w + 1 });
-}
-
-console.log(`bindcheck sockets benchmark — ${os.cpus().length} CPUs, node ${process.version}, kernel ${os.release()}, private netns`);
-const results = [];
-for (const sc of scenarios) {
-  const t0 = Date.now();
-  await startHolder(sc.args);
-  console.log(`\n## ${sc.label}: ${sc.shape} (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  verify(sc);
-  const reps = Number(env.BENCH_REPS ?? (sc.sockets > 20000 || sc.label.startsWith('prefork') ? 1 : 3));
-  measure(tools[0]); // warm-up: the first walk over /proc/PID/fd instantiates dentries, whoever runs first pays
-  const row = { label: sc.label, tools: {} };
-  for (const t of tools) {
-    const runs = [];
-    for (let i = 0; i < reps; i++) runs.push(measure(t));
-    runs.sort((a, b) => a.s - b.s);
-    const med = runs[Math.floor(runs.length / 2)];
-    row.tools[t.name] = med;
-    console.log(`  ${t.name.padEnd(22)} ${med.timedOut ? `>${timeoutS}` : med.s.toFixed(3).padStart(8)} s   max RSS ${med.rssMB === undefined ? '?' : med.rssMB.toFixed(0).padStart(5) + ' MB'}`);
-  }
-  results.push(row);
-  const h = holder;
-  const gone = new Promise((r) => (h.exitCode !== null ? r() : h.once('exit', r)));
-  stopHolder();
-  await gone; // the holder reaps its children before exiting, so the next scenario's ports are free
-}
-
-console.log('\n## Seconds (median) and speed-up of `bindcheck sockets` (peer time / bindcheck time; >1 = bindcheck faster)');
-const names = tools.map((t) => t.name);
-console.log(['scenario'.padEnd(18), ...names.map((n) => n.padStart(Math.max(10, n.length)))].join(' '));
-for (const r of results) {
-  console.log([r.label.padEnd(18), ...names.map((n) => fmt(r.tools[n]).padStart(Math.max(10, n.length)))].join(' '));
-}
-console.log('');
-for (const r of results) {
-  const b = r.tools['bindcheck']?.s;
-  const bn = r.tools['bindcheck --no-owners']?.s;
-  const parts = [];
-  for (const n of ['ss -ltnup', 'netstat -ltnup', 'lsof -iTCP LISTEN']) if (r.tools[n]) parts.push(`vs ${n}: ${(r.tools[n].s / b).toFixed(2)}×`);
-  const peers = ['ss -ltnup', 'netstat -ltnup', 'lsof -iTCP LISTEN'].map((n) => r.tools[n]?.s).filter((x) => x !== undefined);
-  if (peers.length) parts.push(`vs fastest owner-listing peer: ${(Math.min(...peers) / b).toFixed(2)}×`);
-  if (r.tools['ss -ltn'] && bn) parts.push(`--no-owners / ss -ltn: ${(bn / r.tools['ss -ltn'].s).toFixed(2)}× slower`);
-  if (r.tools['ss -ltn']) parts.push(`bindcheck / ss -ltn: ${(b / r.tools['ss -ltn'].s).toFixed(2)}× slower`);
-  console.log(`${r.label.padEnd(18)} ${parts.join('  ')}`);
-}
-
-function fmt(m) {
-  if (!m) return '-';
-  return m.timedOut ? `>${timeoutS}` : m.s.toFixed(3);
-}
-
-function measure(t) {
-  const rssFile = path.join(os.tmpdir(), `bindcheck-bench-rss-${process.pid}`);
-  const cmd = time ? [time, '-f', '%M', '-o', rssFile, ...t.cmd] : t.cmd;
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], timeout: timeoutS * 1000, killSignal: 'SIGKILL' });
-  const s = Number(process.hrtime.bigint() - start) / 1e9;
-  let rssMB;
-  try {
-    rssMB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
-    fs.rmSync(rssFile);
-  } catch {}
-  return { s, rssMB, timedOut: r.error !== undefined || r.signal === 'SIGKILL' };
-}
-
-/** The bench is only meaningful if bindcheck saw every socket with every owner: check before timing. */
-function verify(sc) {
-  const r = spawnSync(process.execPath, [cli, 'sockets', '--json', '--max-owners', '1'], { maxBuffer: 1 << 30, encoding: 'utf8' });
-  const doc = JSON.parse(r.stdout);
-  const ours = doc.sockets.filter((s) => s.proto === 'tcp' && s.state === 'LISTEN' && s.address.startsWith('127.0.0.') && s.port >= 2000);
-  const wrong = ours.filter((s) => s.ownerCount !== sc.owners);
-  const ok = ours.length === sc.sockets && wrong.length === 0;
-  console.log(`  check: ${ours.length}/${sc.sockets} sockets, ${ours.length - wrong.length} with exactly ${sc.owners} owner(s) ${ok ? 'OK' : 'MISMATCH'}`);
-  if (!ok) process.exitCode = 1;
-}
-
-function startHolder(args) {
-  return new Promise((resolve, reject) => {
-    const h = spawn(holderBin, args.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
-    holder = h;
-    let out = '';
-    h.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('ready')) resolve();
-    });
-    h.once('exit', (code) => reject(new Error(`holder exited with ${code} before it was ready`)));
-  });
-}
-
-function run(cmd) {
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`bench: ${cmd.join(' ')} failed`);
+async function main() {
+  const sizes = (env.BENCH_SIZES ?? '1000,10000,100000').split(',').filter(Boolean).map(Number);
+  const shapes = new Set((env.BENCH_SHAPES ?? 'spread,prefork').split(',').filter(Boolean));
+  const preforks = (env.BENCH_PREFORK ?? '10000x100').split(',').filter(Boolean);
+  const idle = Number(env.BENCH_IDLE ?? 1000);
+  const maxProcs = Number(env.BENCH_MAX_PROCS ?? 20000);
+  const timeoutS = Number(env.BENCH_TIMEOUT ?? 180);
+  const cli = path.resolve(env.BENCH_CLI ?? path.join(repo, 'dist', 'cli.js'));
+  if (!fs.existsSync(cli)) {
+    console.error(`bench: ${cli} missing; run \`npm run build\` first`);
     process.exit(2);
   }
+
+  /** Every process (pid) or process group (-pid) this bench started and has not seen exit: killed on any way out. */
+  const live = new Set();
+  const holderBin = path.join(os.tmpdir(), `bindcheck-bench-holder-${process.pid}`);
+  const rssFile = path.join(os.tmpdir(), `bindcheck-bench-rss-${process.pid}`);
+  let cleaned = false;
+  function cleanup() {
+    if (cleaned) return;
+    cleaned = true;
+    // The holder SIGKILLs its children by pid and reaps them; they also die with it (PR_SET_PDEATHSIG).
+    for (const pid of live) kill(pid, 'SIGTERM');
+    for (const pid of live) kill(pid, 'SIGKILL');
+    fs.rmSync(holderBin, { force: true });
+    fs.rmSync(rssFile, { force: true });
+  }
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      console.error(`\nbench: ${sig}, stopping ${live.size} process(es)`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+  process.on('exit', cleanup);
+
+  /** Run a command asynchronously with a bound on its time; resolves with its exit and output. */
+  function runAsync(cmd, { timeout = timeoutS, stdout = 'ignore', stdin = 'ignore' } = {}) {
+    return new Promise((resolve) => {
+      const start = process.hrtime.bigint();
+      // Its own process group, so a timeout or cleanup also reaches what /usr/bin/time started.
+      const child = spawn(cmd[0], cmd.slice(1), { stdio: [stdin, stdout, 'pipe'], detached: true });
+      const group = child.pid === undefined ? undefined : -child.pid;
+      if (group !== undefined) live.add(group);
+      let out = '';
+      let err = '';
+      child.stdout?.setEncoding('utf8').on('data', (d) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (group !== undefined) kill(group, 'SIGKILL');
+      }, timeout * 1000);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        live.delete(group);
+        resolve({ code: -1, out, err: String(e), s: 0, timedOut });
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        live.delete(group);
+        resolve({ code: code ?? -1, signal, out, err, s: Number(process.hrtime.bigint() - start) / 1e9, timedOut });
+      });
+    });
+  }
+
+  async function must(cmd) {
+    const r = await runAsync(cmd, { timeout: 120 });
+    if (r.code !== 0) {
+      console.error(`bench: ${cmd.join(' ')} failed: ${r.err}`);
+      process.exit(2);
+    }
+  }
+
+  await must(['ip', 'link', 'set', 'lo', 'up']);
+  await must(['gcc', '-O2', '-o', holderBin, path.join(here, 'live-scan', 'holder.c')]);
+
+  const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  const tools = [
+    { name: 'bindcheck', cmd: [process.execPath, cli, 'sockets'] },
+    { name: 'bindcheck --json', cmd: [process.execPath, cli, 'sockets', '--json'] },
+    { name: 'bindcheck --no-owners', cmd: [process.execPath, cli, 'sockets', '--no-owners'] },
+    { name: 'ss -ltn', cmd: ['ss', '-ltn'] },
+    { name: 'ss -ltnu', cmd: ['ss', '-ltnu'] },
+    { name: 'ss -ltnup', cmd: ['ss', '-ltnup'] },
+    { name: 'netstat -ltnup', cmd: ['netstat', '-ltnup'] },
+    { name: 'lsof', cmd: ['lsof', '-nP', '-iTCP', '-sTCP:LISTEN'] },
+  ].filter((t) => which(t.cmd[0]));
+  const OWNER_PEERS = ['ss -ltnup', 'netstat -ltnup', 'lsof'];
+
+  const scenarios = [];
+  if (shapes.has('spread')) {
+    for (const n of sizes) {
+      const procs = Math.min(n, maxProcs);
+      const per = Math.ceil(n / procs);
+      const nprocs = Math.ceil(n / per);
+      scenarios.push({ kind: 'spread', label: `spread ${n}`, args: ['spread', n, per, idle], sockets: n, fds: n, shape: `${nprocs} processes × ${per} socket(s) + ${idle} idle`, owners: 1 });
+    }
+  }
+  if (shapes.has('prefork')) {
+    for (const p of preforks) {
+      const [n, w] = p.split('x').map(Number);
+      scenarios.push({ kind: 'prefork', label: `prefork ${n}x${w}`, args: ['prefork', n, w, idle], sockets: n, fds: n * (w + 1), shape: `1 parent + ${w} workers each holding all ${n} sockets (${(n * (w + 1)).toLocaleString('en')} socket fds) + ${idle} idle`, owners: w + 1 });
+    }
+  }
+
+  const load0 = os.loadavg();
+  console.log(`bindcheck sockets benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, kernel ${os.release()}, private netns`);
+  console.log(`load average at start: ${load0.map((x) => x.toFixed(2)).join(' ')}${load0[0] > os.cpus().length / 2 ? '  (busy: other processes share this machine; numbers are noisier and slower than on a quiet one)' : ''}`);
+  console.log(`cli: ${cli}`);
+
+  const results = [];
+  for (const sc of scenarios) {
+    const t0 = Date.now();
+    let holder;
+    try {
+      holder = await startHolder(sc.args);
+    } catch (e) {
+      console.log(`\n## ${sc.label}: could not start the holder (${e.message}); skipped`);
+      continue;
+    }
+    console.log(`\n## ${sc.label}: ${sc.shape} (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s, load ${os.loadavg()[0].toFixed(2)})`);
+    const ok = await verify(sc);
+    const reps = Number(env.BENCH_REPS ?? (sc.sockets > 20000 || sc.kind === 'prefork' ? 1 : 3));
+    await measure(tools[0]); // warm-up: the first walk over /proc/PID/fd instantiates dentries, whoever runs first pays
+    const row = { sc, ok, tools: {}, load: os.loadavg()[0] };
+    for (const t of tools) {
+      const runs = [];
+      for (let i = 0; i < reps; i++) {
+        const m = await measure(t);
+        runs.push(m);
+        if (m.timedOut) break; // one timeout says enough; do not spend reps × timeout on it
+      }
+      runs.sort((a, b) => a.s - b.s);
+      const med = runs[Math.floor(runs.length / 2)];
+      row.tools[t.name] = med;
+      const all = runs.length > 1 ? `  (runs: ${runs.map((r) => r.s.toFixed(3)).join(', ')})` : '';
+      console.log(`  ${t.name.padEnd(22)} ${fmt(med).padStart(8)} s   max RSS ${med.rssMB === undefined ? '    ?' : med.rssMB.toFixed(0).padStart(5)} MB${all}`);
+    }
+    results.push(row);
+    await stopHolder(holder);
+  }
+
+  console.log(`\n## Seconds (median; load average at start ${load0[0].toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)})`);
+  const names = tools.map((t) => t.name);
+  console.log(['scenario'.padEnd(18), ...names.map((n) => n.padStart(Math.max(9, n.length)))].join(' '));
+  for (const r of results) console.log([r.sc.label.padEnd(18), ...names.map((n) => fmt(r.tools[n]).padStart(Math.max(9, n.length)))].join(' '));
+  console.log(`\n## Max RSS (MB)`);
+  for (const r of results) console.log([r.sc.label.padEnd(18), ...names.map((n) => (r.tools[n]?.rssMB?.toFixed(0) ?? '-').padStart(Math.max(9, n.length)))].join(' '));
+
+  console.log('\n## Ratios (peer time / bindcheck time: >1 means bindcheck is faster) and targets');
+  let pass = 0;
+  let fail = 0;
+  const verdict = (okay, text) => {
+    okay ? pass++ : fail++;
+    return `${okay ? 'PASS' : 'FAIL'} ${text}`;
+  };
+  for (const r of results) {
+    const b = r.tools['bindcheck'];
+    const lines = [];
+    if (!r.ok) lines.push(verdict(false, 'correctness check (see above)'));
+    for (const n of OWNER_PEERS) if (r.tools[n] && b) lines.push(`vs ${n}: ${ratio(r.tools[n], b)}×`);
+    const peers = OWNER_PEERS.map((n) => r.tools[n]).filter((m) => m !== undefined);
+    const fastest = peers.length ? peers.reduce((a, m) => (m.s < a.s ? m : a)) : undefined;
+    if (r.sc.kind === 'spread' && r.tools['ss -ltnup'] && b) {
+      lines.push(verdict(!b.timedOut && b.s < r.tools['ss -ltnup'].s, `faster than ss -ltnup (${fmt(b)} s vs ${fmt(r.tools['ss -ltnup'])} s)`));
+    }
+    if (r.sc.kind === 'spread' && r.sc.sockets >= 90000 && r.tools['ss -ltn'] && r.tools['bindcheck --no-owners']) {
+      const nb = r.tools['bindcheck --no-owners'];
+      const f = nb.s / r.tools['ss -ltn'].s;
+      lines.push(verdict(!nb.timedOut && f <= 3, `--no-owners within 3× of ss -ltn (${f.toFixed(2)}×)`));
+    }
+    if (r.sc.kind === 'prefork' && fastest && b) {
+      const f = fastest.s / b.s;
+      lines.push(verdict(!b.timedOut && f >= 5, `≥5× faster than the fastest owner-listing peer (${f.toFixed(2)}×${fastest.timedOut ? ', peer timed out: a lower bound' : ''})`));
+    }
+    console.log(`${r.sc.label.padEnd(18)} ${lines.join('\n' + ' '.repeat(19))}`);
+  }
+  const bySize = results.filter((r) => r.sc.kind === 'spread' && r.tools['bindcheck'] && !r.tools['bindcheck'].timedOut).sort((a, b) => a.sc.sockets - b.sc.sockets);
+  if (bySize.length >= 2) {
+    const growth = bySize.map((r) => `${r.sc.sockets}: ${((r.tools['bindcheck'].s / r.sc.sockets) * 1e6).toFixed(1)} µs/socket`);
+    console.log(`growth (spread, bindcheck): ${growth.join(', ')}`);
+  }
+  console.log(`\n${pass} target(s) pass, ${fail} fail`);
+
+  function fmt(m) {
+    if (!m) return '-';
+    return m.timedOut ? `>${timeoutS}` : m.s.toFixed(3);
+  }
+  function ratio(peer, ours) {
+    if (ours.timedOut) return '?';
+    return (peer.timedOut ? '>' : '') + (peer.s / ours.s).toFixed(2);
+  }
+
+  async function measure(t) {
+    const cmd = time ? [time, '-f', '%M', '-o', rssFile, ...t.cmd] : t.cmd;
+    const r = await runAsync(cmd);
+    let rssMB;
+    try {
+      rssMB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+      fs.rmSync(rssFile);
+    } catch {}
+    if (r.code !== 0 && !r.timedOut) console.log(`  ${t.name}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
+    return { s: r.s, rssMB: Number.isFinite(rssMB) ? rssMB : undefined, timedOut: r.timedOut };
+  }
+
+  /** The bench is only meaningful if bindcheck saw every socket with every owner: check before timing. */
+  async function verify(sc) {
+    const r = await runAsync([process.execPath, cli, 'sockets', '--json', '--max-owners', '1'], { stdout: 'pipe' });
+    let doc;
+    try {
+      doc = JSON.parse(r.out);
+    } catch {
+      console.log(`  check: bindcheck --json failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}) MISMATCH`);
+      process.exitCode = 1;
+      return false;
+    }
+    const ours = doc.sockets.filter((s) => s.proto === 'tcp' && s.state === 'LISTEN' && s.address.startsWith('127.0.0.') && s.port >= 2000);
+    const wrong = ours.filter((s) => s.ownerCount !== sc.owners);
+    const ok = ours.length === sc.sockets && wrong.length === 0;
+    console.log(`  check: ${ours.length}/${sc.sockets} sockets, ${ours.length - wrong.length} with exactly ${sc.owners} owner(s) ${ok ? 'OK' : 'MISMATCH'}`);
+    if (!ok) process.exitCode = 1;
+    return ok;
+  }
+
+  function startHolder(args) {
+    return new Promise((resolve, reject) => {
+      // stdin stays open as a pipe: the holder also stops when it closes (this bench died without cleanup).
+      const h = spawn(holderBin, args.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
+      live.add(h.pid);
+      let out = '';
+      const timer = setTimeout(() => {
+        kill(h.pid, 'SIGTERM');
+        reject(new Error('not ready within 300 s'));
+      }, 300_000);
+      h.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('ready')) {
+          clearTimeout(timer);
+          resolve(h);
+        }
+      });
+      h.once('exit', (code) => {
+        live.delete(h.pid);
+        clearTimeout(timer);
+        reject(new Error(`holder exited with ${code} before it was ready`));
+      });
+    });
+  }
+
+  /** SIGTERM the holder and wait (bounded) until it has reaped its children, so the next scenario's ports are free. */
+  async function stopHolder(h) {
+    if (h.exitCode !== null || h.signalCode !== null) return;
+    const gone = new Promise((r) => h.once('exit', r));
+    kill(h.pid, 'SIGTERM');
+    const late = await Promise.race([gone.then(() => false), sleep(60_000).then(() => true)]);
+    if (late) {
+      kill(h.pid, 'SIGKILL');
+      await Promise.race([gone, sleep(10_000)]);
+    }
+    live.delete(h.pid);
+  }
+}
+
+function kill(pid, sig) {
+  try {
+    process.kill(pid, sig);
+  } catch {}
 }
 
 function which(bin) {
@@ -191,5 +309,5 @@ function which(bin) {
 }
 
 function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
