@@ -31,6 +31,10 @@ Options for scan:
   --unsafe-fixes   With --fix or --diff: include fixes marked unsafe
   --diff           Print the fixes --fix would apply as a unified diff; write nothing
   --no-backup      With --fix: keep no backup file
+  --baseline FILE  Leave out findings recorded in FILE (known and accepted); new ones still fail
+  --write-baseline FILE  Record the current findings in FILE and exit 0
+  Inline: a comment \`bindcheck: ignore BC101 -- reason\` on the line above a finding (in the config's own
+  comment syntax: #, ;, dnl) leaves it out.
   --color / --no-color   Force colour on or off (default: on a TTY unless NO_COLOR is set)
   -h, --help       Show this help
   -V, --version    Print the version
@@ -66,6 +70,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'unsafe-fixes': { type: 'boolean' },
         diff: { type: 'boolean' },
         'no-backup': { type: 'boolean' },
+        baseline: { type: 'string' },
+        'write-baseline': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -99,8 +105,32 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const { scanInventory } = await import('./run.js');
   const { toJsonReport } = await import('./reporters/json.js');
   const { renderText } = await import('./reporters/text.js');
-  const scanOpts = { root: values.root ?? '/', live: !values['no-live'] };
+  const scanOpts: import('./run.js').ScanOptions = { root: values.root ?? '/', live: !values['no-live'] };
+  if (values.baseline !== undefined) {
+    const { parseBaseline } = await import('./baseline/suppress.js');
+    const { readFileSync } = await import('node:fs');
+    let text: string;
+    try {
+      text = readFileSync(values.baseline, 'utf8');
+    } catch (e) {
+      io.stderr(`bindcheck: cannot read the baseline ${values.baseline}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const b = parseBaseline(text);
+    if ('error' in b) {
+      io.stderr(`bindcheck: ${values.baseline}: ${b.error}\n`);
+      return 2;
+    }
+    scanOpts.baseline = { baseline: b, file: values.baseline };
+  }
   let result = scanInventory(scanOpts);
+  if (values['write-baseline'] !== undefined) {
+    const { makeBaseline } = await import('./baseline/suppress.js');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(values['write-baseline'], JSON.stringify(makeBaseline(result.findings, result.inventory.sources), null, 2) + '\n');
+    io.stderr(`bindcheck: recorded ${result.findings.length} finding(s) in ${values['write-baseline']}\n`);
+    return 0;
+  }
   const unsafe = values['unsafe-fixes'] ?? false;
   if (values.diff) {
     const { chooseFixes } = await import('./fixes/fixer.js');

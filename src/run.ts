@@ -1,4 +1,5 @@
 import { analyze, type Analysis, type KnownLiveOptions } from './analysis/analyze.js';
+import { applyBaseline, applyInlineSuppressions, type Baseline, type Suppressed } from './baseline/suppress.js';
 import { CHECKS, runChecks } from './checks/registry.js';
 import type { Check } from './checks/types.js';
 import { RootFs } from './fs/root-fs.js';
@@ -38,12 +39,16 @@ export interface ScanOptions {
   /** Use these readers instead of the registered ones (tests of a reader before it is registered). */
   readers?: readonly DaemonReader[];
   checks?: readonly Check[];
+  /** Accepted findings (a parsed baseline file) and the file's name, for the report. */
+  baseline?: { baseline: Baseline; file: string };
 }
 
 export interface ScanResult {
   inventory: Inventory;
   analysis: Analysis;
+  /** Findings after inline suppressions and the baseline. */
   findings: Finding[];
+  suppressed: Suppressed[];
 }
 
 /** discover → read → analyze → check. Reporters render the result; nothing here prints. */
@@ -101,8 +106,10 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     unseen,
   };
   const analysis = analyze(inventory, known);
-  const findings = sortFindings(runChecks({ inventory, analysis }, opts.checks ?? CHECKS));
-  return { inventory, analysis, findings };
+  const all = sortFindings(runChecks({ inventory, analysis }, opts.checks ?? CHECKS));
+  const inline = applyInlineSuppressions(all, sources);
+  const base = opts.baseline ? applyBaseline(inline.kept, sources, opts.baseline.baseline, opts.baseline.file) : { kept: inline.kept, suppressed: [] };
+  return { inventory, analysis, findings: base.kept, suppressed: [...inline.suppressed, ...base.suppressed] };
 }
 
 function extraToLive(x: ExtraLiveSocket, i: number): LiveSocket {

@@ -76,6 +76,8 @@ export interface JsonReport {
   daemons: JsonDaemon[];
   hostFacts: Record<string, { value: unknown; origin: 'read' | 'assumed'; source: string }>;
   unseen: { what: string; why: string }[];
+  /** Findings left out by an inline `bindcheck: ignore` comment or the baseline file. */
+  suppressed: { code: string; file: string; line: number; message: string; by: 'inline' | 'baseline'; reason?: string; where: JsonLocation }[];
 }
 
 function loc(l: Location): JsonLocation {
@@ -153,5 +155,14 @@ export function toJsonReport(r: ScanResult, version: string): JsonReport {
       Object.entries(inv.hostFacts).map(([k, f]) => [k, { value: f.value, origin: f.origin, source: f.source }]),
     ),
     unseen: inv.unseen,
+    suppressed: r.suppressed.map((s) => ({
+      code: s.finding.code,
+      file: s.finding.location.file,
+      line: s.finding.location.line,
+      message: s.finding.message,
+      by: s.by,
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      where: s.where,
+    })),
   };
 }

@@ -1,10 +1,10 @@
+import { findingFingerprint, numberedFingerprints } from '../baseline/fingerprint.js';
 /**
  * SARIF 2.1.0 (OASIS, errata 01) for code-scanning UIs. One run; rules[] lists every registered check so a viewer
  * can show a code's documentation even for results from an older or newer report. Paths are ROOT-relative: a
  * finding's file is the path as the daemon sees it (`/etc/mail/sendmail.cf`), and `originalUriBaseIds.ROOT` says
  * where that root was on the scanning machine (the host's `/`, or an appliance image).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,13 +43,10 @@ export function toSarif(result: ScanResult, version: string, opts: SarifOptions 
   const inv = result.inventory;
   const project = opts.projectUri ?? defaultProjectUri();
   const ruleIndex = new Map(CHECKS.map((c, i) => [c.code, i]));
-  const seen = new Map<string, number>();
-  const results = result.findings.map((f): Sarif.Result => {
-    const base = findingFingerprint(f, inv.sources);
-    // Identical findings on identical lines (a config repeated twice) would collide: number them in order, as
-    // GitHub does for its own line hashes, so each keeps its identity across line shifts.
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
+  // Identical findings on identical lines (a config repeated twice) would collide: they are numbered in order, as
+  // GitHub does for its own line hashes, so each keeps its identity across line shifts.
+  const prints = numberedFingerprints(result.findings, inv.sources);
+  const results = result.findings.map((f, fi): Sarif.Result => {
     const idx = ruleIndex.get(f.code);
     const r: Sarif.Result = {
       ruleId: f.code,
@@ -57,7 +54,7 @@ export function toSarif(result: ScanResult, version: string, opts: SarifOptions 
       level: LEVEL[f.severity],
       message: { text: f.message },
       locations: [sarifLocation(f.location)],
-      partialFingerprints: { [FINGERPRINT_KEY]: `${base}:${n}` },
+      partialFingerprints: { [FINGERPRINT_KEY]: prints[fi] as string },
     };
     if (f.evidence.length > 0) {
       r.relatedLocations = f.evidence.map((e, i) => ({ id: i + 1, ...sarifLocation(e.location, e.label) }));
@@ -105,6 +102,8 @@ export function toSarif(result: ScanResult, version: string, opts: SarifOptions 
  * from configs and logs would otherwise reach a terminal or editor raw, so they are written as \u escapes too.
  * The parsed value is unchanged.
  */
+export { findingFingerprint };
+
 export function sarifJson(log: SarifLog): string {
   return (
     JSON.stringify(log, null, 2).replace(
@@ -188,16 +187,6 @@ function sarifReplacement(e: TextEdit, source: string | undefined): Sarif.Replac
   return { deletedRegion: { startLine: e.startLine, endLine: e.endLine } };
 }
 
-/**
- * Stable across line shifts: the check, the file, what the primary line says (whitespace-normalised) and the
- * endpoint, never the line number. Two findings differ when any of these differs.
- */
-export function findingFingerprint(f: Finding, sources: ReadonlyMap<string, string>): string {
-  const text = f.location.line > 0 ? (sources.get(f.location.file)?.split('\n')[f.location.line - 1] ?? '') : '';
-  const ep = f.endpoint ? `${f.endpoint.proto}/${f.endpoint.address}/${f.endpoint.port}` : '';
-  const key = JSON.stringify([f.code, f.location.file, text.trim().replace(/\s+/g, ' '), ep]);
-  return createHash('sha256').update(key).digest('hex').slice(0, 32);
-}
 
 /**
  * Where a package.json's files can be browsed on the web: its repository (`github:o/r`, `o/r`, a git URL, with an

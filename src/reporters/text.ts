@@ -93,6 +93,10 @@ export function renderText(r: ScanResult, opts: TextOptions): string {
   if (assumed.length > 0 && inv.daemons.length > 0) {
     parts.push(c.dim(`assumed Linux defaults (not found in the root): ${assumed.join(', ')}`));
   }
+  if (r.suppressed.length > 0) {
+    const inline = r.suppressed.filter((s) => s.by === 'inline').length;
+    parts.push(c.dim(`${r.suppressed.length} finding(s) suppressed (${inline} inline, ${r.suppressed.length - inline} by the baseline)`));
+  }
   const n = (s: Finding['severity']): number => r.findings.filter((f) => f.severity === s).length;
   parts.push(
     r.findings.length === 0
