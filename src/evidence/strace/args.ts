@@ -1,3 +1,4 @@
+import { tryCanonicalAddress } from '../../kernel/index.js';
 /**
  * strace's argument syntax for the calls bindcheck follows: splitting an argument list at top-level commas,
  * file descriptors with their `-y`/`-yy` decorations, socket() arguments and socket addresses. Pure functions;
@@ -153,6 +154,8 @@ export function parseSockAddr(text: string): SockAddr | undefined {
     const port = /sin_port=htons\((\d{1,5})\)/.exec(text)?.[1];
     const addr = /sin_addr=inet_addr\("([^"]*)"\)/.exec(text)?.[1];
     if (port === undefined || addr === undefined || Number(port) > 65535) return undefined;
+    // A mangled address (a damaged trace) is not a sockaddr the kernel model can judge.
+    if (tryCanonicalAddress(addr) === undefined || addr.includes(':')) return undefined;
     return { family, address: addr, port: Number(port) };
   }
   if (family === 'inet6') {
@@ -160,6 +163,7 @@ export function parseSockAddr(text: string): SockAddr | undefined {
     const addr =
       /inet_pton\(AF_INET6,\s*"([^"]*)"/.exec(text)?.[1] ?? /sin6_addr=(?:inet6_addr\()?"([^"]*)"/.exec(text)?.[1];
     if (port === undefined || addr === undefined || Number(port) > 65535) return undefined;
+    if (tryCanonicalAddress(addr) === undefined || !addr.includes(':')) return undefined;
     const out: SockAddr = { family, address: addr, port: Number(port) };
     const flow = /sin6_flowinfo=(?:htonl\()?(\d+)/.exec(text)?.[1];
     if (flow !== undefined) out.flowInfo = Number(flow);
