@@ -21,7 +21,28 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const env = process.env;
 
+// BENCH_SUITES picks the benchmarks: live-scan (bench/live-scan, this file), logs (bench/logs); default both.
+const suites = new Set((env.BENCH_SUITES ?? 'live-scan,logs').split(',').filter(Boolean));
+
+async function runLogs() {
+  const { runLogBench } = await import('./logs/run.mjs');
+  console.log('\n== bench/logs: bindcheck log scan vs grep -c (target: at least 0.5x grep throughput, memory flat) ==');
+  const r = await runLogBench();
+  for (const row of r.sizes) {
+    console.log(`  ${row.mb} MiB: ratio ${row.ratio.toFixed(2)} -> ${row.ratio >= 0.5 ? 'PASS' : 'FAIL'} (with node start-up ${row.wallRatio.toFixed(2)})`);
+  }
+  const [a, b] = [r.sizes[0], r.sizes[r.sizes.length - 1]];
+  if (a && b && a !== b) {
+    const flat = b.bindcheck.maxRssKb <= a.bindcheck.maxRssKb * 1.2;
+    console.log(`  memory ${a.bindcheck.maxRssKb} KB at ${a.mb} MiB vs ${b.bindcheck.maxRssKb} KB at ${b.mb} MiB -> ${flat ? 'PASS (flat)' : 'FAIL (grows)'}`);
+  }
+  return r.sizes.every((s) => s.countMatches) ? 0 : 1;
+}
+
 if (env.BENCH_IN_NETNS !== '1') {
+  if (!suites.has('live-scan')) {
+    process.exit(suites.has('logs') ? await runLogs() : 0);
+  }
   if (process.getuid?.() !== 0) {
     console.error('bench: needs root (unshare -n, raising RLIMIT_NOFILE, ~20k processes)');
     process.exit(2);
@@ -29,7 +50,12 @@ if (env.BENCH_IN_NETNS !== '1') {
   // Asynchronous, so a SIGINT/SIGTERM here reaches the child (which cleans up) and we wait for it.
   const child = spawn('unshare', ['-n', '--', process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...env, BENCH_IN_NETNS: '1' } });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.pid !== undefined && kill(child.pid, sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
+  child.on('exit', async (code, signal) => {
+    const live = code ?? (signal ? 130 : 1);
+    if (signal || !suites.has('logs')) process.exit(live);
+    const logs = await runLogs();
+    process.exit(live || logs);
+  });
 } else {
   await main();
 }
