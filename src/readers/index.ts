@@ -1,6 +1,7 @@
 import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { DaemonPlan } from '../model/planned.js';
+import { postfixReader } from './postfix/index.js';
 import { readSendmail } from './sendmail/index.js';
 
 /** What one daemon reader returns: plans for each instance found, input problems, and the texts it read. */
@@ -31,4 +32,5 @@ export const READERS: readonly DaemonReader[] = [
     units: ['sendmail.service'],
     read: (fs, opts) => readSendmail(fs, opts.configPath !== undefined ? { configPath: opts.configPath } : {}),
   },
+  postfixReader,
 ];
