@@ -67,8 +67,12 @@ export function consequenceEvidence(f: FailedSocket): EvidenceItem | undefined {
   if (f.socket.optional) {
     return { location: f.socket.source, label: `${f.plan.daemon} marks ${f.socket.name} optional and carries on without it` };
   }
-  if (f.plan.onFailure !== 'exit') {
+  if (f.plan.onFailure === 'continue') {
     return { location: f.socket.source, label: `${f.plan.daemon} carries on without ${formatEndpoint(f.socket)}` };
+  }
+  if (f.plan.onFailure === 'exit-after-all') {
+    const st = f.plan.retry?.exitStatus !== undefined ? ` with status ${f.plan.retry.exitStatus}` : '';
+    return { location: { file: f.plan.config, line: 0 }, label: `${f.plan.daemon} still tries its other sockets, then exits${st}: none of its sockets stay open` };
   }
   const r = f.plan.retry;
   const retry = r ? `retries ${r.attempts} times every ${r.intervalSeconds} s, then ` : '';

@@ -81,9 +81,10 @@ export interface DaemonPlan {
   /**
    * What the daemon does when a non-optional socket cannot be created on its first attempt:
    * `exit` — it gives up (possibly after retries) and later sockets are never created;
-   * `continue` — it carries on with the next socket.
+   * `continue` — it carries on with the next socket and keeps running without the failed one;
+   * `exit-after-all` — it still tries every remaining socket, then exits (dovecot: "Failed to start listeners").
    */
-  onFailure: 'exit' | 'continue';
+  onFailure: 'exit' | 'continue' | 'exit-after-all';
   /** Retries of a failed socket before giving up, and their interval, when the daemon retries. */
   retry?: { attempts: number; intervalSeconds: number; exitStatus?: number };
 }

@@ -1,6 +1,8 @@
 import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { DaemonPlan } from '../model/planned.js';
+import { dovecotReader } from './dovecot/index.js';
+import { eximReader } from './exim/index.js';
 import { postfixReader } from './postfix/index.js';
 import { readSendmail } from './sendmail/index.js';
 
@@ -33,4 +35,6 @@ export const READERS: readonly DaemonReader[] = [
     read: (fs, opts) => readSendmail(fs, opts.configPath !== undefined ? { configPath: opts.configPath } : {}),
   },
   postfixReader,
+  eximReader,
+  dovecotReader,
 ];
