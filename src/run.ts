@@ -9,6 +9,7 @@ import type { Inventory, UnseenNote } from './model/inventory.js';
 import type { Family, Proto } from './model/endpoint.js';
 import type { LiveSocket, TcpState } from './model/live.js';
 import { READERS, type DaemonReader } from './readers/index.js';
+import { readMailers } from './readers/mailers.js';
 import { readDaemonUnits } from './readers/units.js';
 
 /** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
@@ -94,7 +95,10 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     const la = hostFacts.localAddresses;
     hostFacts.localAddresses = { ...la, value: [...la.value, ...opts.extraLocalAddresses], source: `${la.source}, given by caller` };
   }
+  const mailers = readMailers(fs);
+  for (const [k, v] of mailers.sources) sources.set(k, v);
   const inventory: Inventory = {
+    mailers: mailers.facts,
     root,
     live: hasProc && fs.root === '/',
     daemons,

@@ -15,8 +15,11 @@ export interface FailedSocket {
   outcome: Extract<SocketOutcome, { call: 'bind' | 'listen' }>;
 }
 
-/** Every planned socket that fails on its own daemon's start (daemon started alone on the host). */
-export function failedSockets(ctx: CheckContext): FailedSocket[] {
+/**
+ * Every planned socket that fails on its own daemon's start (daemon started alone on the host). Sockets the
+ * daemon treats as optional are left to BC402 (the daemon runs without them) unless `optional` says otherwise.
+ */
+export function failedSockets(ctx: CheckContext, optional: 'exclude' | 'only' = 'exclude'): FailedSocket[] {
   const out: FailedSocket[] = [];
   for (const pred of ctx.analysis.predictions) {
     const plan = ctx.inventory.daemons[pred.daemon];
@@ -24,6 +27,7 @@ export function failedSockets(ctx: CheckContext): FailedSocket[] {
     pred.outcomes.forEach((outcome, i) => {
       const socket = plan.sockets[i];
       if (!socket || outcome.ok === true || outcome.call === 'none') return;
+      if ((socket.optional === true) !== (optional === 'only')) return;
       out.push({ plan, daemonIndex: pred.daemon, socket, socketIndex: i, outcome });
     });
   }

@@ -5,3 +5,4 @@ export * from './live.js';
 export * from './location.js';
 export * from './planned.js';
 export * from './runtime.js';
+export * from './mailers.js';

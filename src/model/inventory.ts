@@ -2,6 +2,7 @@ import type { Finding } from './finding.js';
 import type { HostFacts, LiveSocket } from './live.js';
 import type { DaemonPlan } from './planned.js';
 import type { UnitFacts } from './runtime.js';
+import type { MailerFacts } from './mailers.js';
 
 /** What a scan could not see, and why ("owner of sockets needs root"). */
 export interface UnseenNote {
@@ -18,6 +19,8 @@ export interface Inventory {
   daemons: DaemonPlan[];
   /** The daemons' systemd units as the root's unit files define them. */
   units: UnitFacts[];
+  /** Which mail transfer agent the root runs, and where locally submitted mail goes. */
+  mailers?: MailerFacts;
   liveSockets: LiveSocket[];
   hostFacts: HostFacts;
   /** Text of every config file read, keyed by the path as the daemon sees it (for code frames and fixes). */

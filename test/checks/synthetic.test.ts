@@ -84,12 +84,31 @@ describe('BC103 daemons-share-port', () => {
     expect(found[0]?.message).toMatch(/whichever of the two starts second fails/);
   });
 
-  it('stays quiet when the daemons use different ports, or share through SO_REUSEPORT', () => {
+  it('stays quiet when the daemons use different ports; sharing through SO_REUSEPORT is BC401 instead', () => {
     expect(codes(inventory([plan('alpha', [sock('alpha', '0.0.0.0', 80)]), plan('beta', [sock('beta', '0.0.0.0', 81)])]))).toEqual([]);
     const rp = { reusePort: true };
     expect(
       codes(inventory([plan('alpha', [sock('alpha', '0.0.0.0', 80, rp)]), plan('beta', [sock('beta', '0.0.0.0', 80, rp)])])),
-    ).toEqual([]);
+    ).toEqual(['BC401:beta']);
+  });
+});
+
+describe('BC401 reuseport-shared-listener', () => {
+  it('fires for two SO_REUSEPORT listeners on the same address, not for different addresses or uids', () => {
+    const rp = { reusePort: true };
+    expect(codes(inventory([plan('alpha', [sock('alpha', '127.0.0.1', 25, rp), sock('alpha', '127.0.0.1', 25, { ...rp, name: 'second' })])]))).toEqual(['BC401:alpha']);
+    expect(codes(inventory([plan('alpha', [sock('alpha', '0.0.0.0', 25, rp), sock('alpha', '127.0.0.1', 25, rp)])]))).toEqual([]);
+    // Different uids cannot share a reuseport group: the second bind fails instead (BC103).
+    expect(codes(inventory([plan('alpha', [sock('alpha', '127.0.0.1', 25, rp)]), plan('beta', [sock('beta', '127.0.0.1', 2525, { ...rp, uid: 1000 })])]))).toEqual([]);
+  });
+});
+
+describe('BC402 listener-silently-skipped', () => {
+  it('fires (instead of BC201) when an optional socket cannot be created, and the daemon still starts', () => {
+    const inv = inventory([plan('alpha', [sock('alpha', '::', 25, { v6Only: true }), sock('alpha', '0.0.0.0', 25, { optional: true })])], [live('0.0.0.0', 25, 'other')]);
+    const found = runChecks({ inventory: inv, analysis: analyze(inv) });
+    expect(found.map((f) => `${f.code} ${f.severity}`)).toEqual(['BC402 warning']);
+    expect(analyze(inv).predictions[0]?.starts).toBe(true);
   });
 });
 

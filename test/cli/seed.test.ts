@@ -54,8 +54,9 @@ describe('the seed, end to end', () => {
       ['0.0.0.0', 25, wild, { ok: true }],
       ['127.0.0.1', 25, specific, expect.objectContaining({ ok: false, call: 'listen', errno: 'EADDRINUSE' })],
     ]);
-    const f = r.findings[0];
-    expect(r.findings).toHaveLength(1);
+    const f = r.findings.find((x) => x.code === 'BC101');
+    // BC101 is the cause; BC104 is its effect on the alerts (mail submitted to 127.0.0.1:25 goes nowhere).
+    expect(r.findings.map((x) => x.code).sort()).toEqual(['BC101', 'BC104']);
     expect(f).toMatchObject({ code: 'BC101', severity: 'error', errno: 'EADDRINUSE', location: { file: CF, line: wild } });
     expect(f?.endpoint).toEqual({ proto: 'tcp', address: '127.0.0.1', port: 25 });
     expect(f?.evidence.map((e) => e.line)).toEqual([wild, specific, specific, 0]);
@@ -99,6 +100,6 @@ describe('cli', () => {
     expect(execFileSync(process.execPath, [bin, '--version']).toString().trim()).toBe(pkg.version);
     const r = spawnSync(process.execPath, [bin, 'scan', '--root', SEED, '--json']);
     expect(r.status).toBe(1);
-    expect((JSON.parse(r.stdout.toString()) as JsonReport).findings[0]?.code).toBe('BC101');
+    expect((JSON.parse(r.stdout.toString()) as JsonReport).findings.map((x) => x.code)).toContain('BC101');
   });
 });

@@ -27,7 +27,7 @@ describe('npm package', () => {
     expect(execFileSync(bin, ['--version']).toString().trim()).toBe(version);
     const scan = spawnSync(bin, ['scan', '--root', join(REPO, 'examples', 'seed-appliance'), '--json']);
     expect(scan.status).toBe(1);
-    expect((JSON.parse(scan.stdout.toString()) as { findings: { code: string }[] }).findings.map((f) => f.code)).toEqual(['BC101']);
+    expect((JSON.parse(scan.stdout.toString()) as { findings: { code: string }[] }).findings.map((f) => f.code)).toContain('BC101');
     // The library entry point with its types.
     writeFileSync(join(app, 'use.mjs'), "import { SimulatedNamespace, scan } from 'bindcheck';\nconsole.log(typeof SimulatedNamespace, typeof scan);\n");
     expect(execFileSync('node', ['use.mjs'], { cwd: app }).toString().trim()).toBe('function function');

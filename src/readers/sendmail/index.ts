@@ -7,3 +7,4 @@ export { scanCf, resolveOptionName } from './cf-lexer.js';
 export type { DaemonOptionsEntry } from './cf-lexer.js';
 export { scanMc } from './mc-lexer.js';
 export type { McDaemonOptions } from './mc-lexer.js';
+export { readSendmailSubmission, SUBMIT_CF, type SendmailSubmission } from './submit.js';
