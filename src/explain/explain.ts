@@ -139,6 +139,8 @@ export function explain(input: ExplainInput): Explanation {
 
   const related = input.findings.filter((f) => {
     if (f.daemon !== undefined && names.includes(f.daemon)) return true;
+    // A daemon whose config cannot be read has no plan, only its BC0xx finding: that is the answer, not "no config".
+    if (plans.length === 0 && target.kind === 'unit' && f.daemon === target.name) return true;
     if (target.kind === 'port' && f.endpoint) return socketMatchesPort({ ...f.endpoint, family: f.endpoint.address.includes(':') ? 'inet6' : 'inet' }, target);
     return false;
   });
@@ -201,7 +203,13 @@ export function explain(input: ExplainInput): Explanation {
   }
   for (const d of runtime.traceDisagreements) chain.push({ kind: 'note', location: d.source, label: `the model and the trace disagree: ${d.message}` });
 
-  // 5. The unit's end.
+  // 5. What else follows from it (BC104: the mail submitted to the daemon has nowhere to go).
+  for (const f of related) {
+    if (f === main) continue;
+    chain.push({ kind: 'note', location: f.location, label: `${f.code} ${f.name}: ${f.message}` });
+  }
+
+  // 6. The unit's end.
   for (const u of runtime.units.filter((x) => names.includes(x.daemon ?? '') || (target.kind === 'unit' && x.unit === target.unit))) {
     const label = unitLabel(u);
     if (label && u.state) chain.push({ kind: 'unit', location: u.state.source, label });
@@ -211,7 +219,7 @@ export function explain(input: ExplainInput): Explanation {
   const logFailures = chain.some((c) => c.kind === 'log' || c.kind === 'trace');
   let status: Explanation['status'];
   let verdict: string;
-  if (plans.length === 0 && target.kind !== 'port') {
+  if (plans.length === 0 && target.kind !== 'port' && !main) {
     status = 'unknown';
     verdict =
       target.kind === 'unit'

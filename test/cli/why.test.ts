@@ -44,6 +44,8 @@ describe('bindcheck why: the seed replayed', () => {
     // The log's "Daemon1" is mapped to the second DaemonPortOptions line, and the name mismatch explained.
     expect(e.chain.find((c) => c.kind === 'note' && c.label.includes('"Daemon1"'))).toMatchObject({ file: CF, line: SPECIFIC });
     expect(e.unseen.map((u) => u.what)).toContain('unit state');
+    // And the symptom the seed's author saw first: the alerts submitted to 127.0.0.1:25 go nowhere.
+    expect(e.chain.find((c) => c.label.startsWith('BC104'))).toMatchObject({ kind: 'note', file: '/etc/mail/submit.cf' });
   });
 
   it('why <pasted log line> --root ends at the same line, with the line itself in the chain', async () => {
