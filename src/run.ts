@@ -65,7 +65,8 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   for (const reader of readers) {
     const u = readDaemonUnits(fs, reader.daemon, reader.units);
     units.push(...u.units);
-    const r = reader.read(fs, u.configPath !== undefined ? { configPath: u.configPath } : {});
+    const argv = u.units.find((x) => x.execStart)?.execStart?.argv;
+    const r = reader.read(fs, { ...(u.configPath !== undefined ? { configPath: u.configPath } : {}), ...(argv ? { argv } : {}) });
     if (r.found) {
       inputFindings.push(...u.findings);
       for (const [k, v] of u.sources) sources.set(k, v);

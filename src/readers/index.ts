@@ -18,6 +18,11 @@ export interface ReaderResult {
 export interface ReadOptions {
   /** The config file the daemon's command line names (from its systemd unit); the default path otherwise. */
   configPath?: string;
+  /**
+   * The daemon's whole command line from its systemd unit (ExecStart, Environment expanded), for overrides given
+   * there (`sshd -p 2222`, `nginx -g 'daemon off;'`, `exim -oX`, `dnsmasq -p 5353`); undefined when no unit says.
+   */
+  argv?: string[];
 }
 
 export interface DaemonReader {
