@@ -1,5 +1,6 @@
 import type { Location, LogEvent } from '../../model/index.js';
 import type { LogRecogniser, Recognised } from './recogniser.js';
+import { apacheRecogniser } from './recognisers/apache.js';
 import { dovecotRecogniser } from './recognisers/dovecot.js';
 import { eximRecogniser } from './recognisers/exim.js';
 import { genericRecogniser } from './recognisers/generic.js';
@@ -13,7 +14,7 @@ import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
  * the generic one, whose `Address already in use` would also match sendmail's own lines. A new daemon adds its
  * module under recognisers/ and one entry here.
  */
-export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, systemdRecogniser, genericRecogniser];
+export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, systemdRecogniser, genericRecogniser];
 
 /** Every needle of every recogniser, deduplicated, in registry order: the prefilter of the scan. */
 export function allNeedles(recognisers: readonly LogRecogniser[] = LOG_RECOGNISERS): string[] {
