@@ -179,6 +179,11 @@ export function replayDaemon(
   return outcomes;
 }
 
+/**
+ * Whether the daemon comes up: with every non-optional socket, or — for a daemon that carries on without a failed
+ * socket (sshd) — with at least one. A daemon with no sockets at all has nothing to fail.
+ */
 export function daemonStarts(plan: DaemonPlan, outcomes: SocketOutcome[]): boolean {
+  if (plan.onFailure === 'continue') return outcomes.length === 0 || outcomes.some((o) => o.ok === true);
   return outcomes.every((o, i) => o.ok === true || plan.sockets[i]?.optional === true);
 }

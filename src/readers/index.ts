@@ -5,6 +5,7 @@ import { dovecotReader } from './dovecot/index.js';
 import { eximReader } from './exim/index.js';
 import { postfixReader } from './postfix/index.js';
 import { readSendmail } from './sendmail/index.js';
+import { sshdReader } from './sshd/index.js';
 
 /** What one daemon reader returns: plans for each instance found, input problems, and the texts it read. */
 export interface ReaderResult {
@@ -42,4 +43,5 @@ export const READERS: readonly DaemonReader[] = [
   postfixReader,
   eximReader,
   dovecotReader,
+  sshdReader,
 ];

@@ -6,6 +6,7 @@ import { eximRecogniser } from './recognisers/exim.js';
 import { genericRecogniser } from './recognisers/generic.js';
 import { postfixRecogniser } from './recognisers/postfix.js';
 import { sendmailRecogniser } from './recognisers/sendmail.js';
+import { sshdRecogniser } from './recognisers/sshd.js';
 import { systemdRecogniser } from './recognisers/systemd.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
 
@@ -14,7 +15,7 @@ import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
  * the generic one, whose `Address already in use` would also match sendmail's own lines. A new daemon adds its
  * module under recognisers/ and one entry here.
  */
-export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, systemdRecogniser, genericRecogniser];
+export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, sshdRecogniser, systemdRecogniser, genericRecogniser];
 
 /** Every needle of every recogniser, deduplicated, in registry order: the prefilter of the scan. */
 export function allNeedles(recognisers: readonly LogRecogniser[] = LOG_RECOGNISERS): string[] {
