@@ -58,7 +58,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const cmd = COMMANDS[topic];
     if (!cmd) {
-      io.stderr(`bindcheck help: no command ${JSON.stringify(topic)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+      io.stderr(`bindcheck help: no command ${escapeForTerminal(JSON.stringify(topic))}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
       return 2;
     }
     io.stdout(await cmd.help());

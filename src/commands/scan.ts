@@ -8,7 +8,7 @@ import { toJsonReport } from '../reporters/json.js';
 import { sarifJson, toSarif } from '../reporters/sarif.js';
 import { renderText } from '../reporters/text.js';
 import { scanInventory, type ScanOptions } from '../run.js';
-import { escapeForTerminal } from '../text/escape.js';
+import { escapeForTerminal, terminalSafeJson } from '../text/escape.js';
 import { packageVersion } from '../version.js';
 import type { CommandIo } from './why.js';
 
@@ -92,7 +92,7 @@ export async function scanCommand(args: string[], io: CommandIo): Promise<number
       allowPositionals: false,
     }));
   } catch (e) {
-    io.stderr(`bindcheck: ${(e as Error).message}\n\n${SCAN_HELP}`);
+    io.stderr(`bindcheck: ${escapeForTerminal((e as Error).message)}\n\n${SCAN_HELP}`);
     return 2;
   }
   if (values.help) {
@@ -105,12 +105,12 @@ export async function scanCommand(args: string[], io: CommandIo): Promise<number
   }
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (format !== 'text' && format !== 'json' && format !== 'sarif') {
-    io.stderr(`bindcheck: --format must be text, json or sarif, not ${JSON.stringify(format)}\n`);
+    io.stderr(`bindcheck: --format must be text, json or sarif, not ${terminalSafeJson(JSON.stringify(format))}\n`);
     return 2;
   }
   const failOn = values['fail-on'] ?? 'error';
   if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'info') {
-    io.stderr(`bindcheck: --fail-on must be error, warning or info, not ${JSON.stringify(failOn)}\n`);
+    io.stderr(`bindcheck: --fail-on must be error, warning or info, not ${terminalSafeJson(JSON.stringify(failOn))}\n`);
     return 2;
   }
   const scanOpts: ScanOptions = { root: values.root ?? '/', live: !values['no-live'] };
@@ -119,12 +119,12 @@ export async function scanCommand(args: string[], io: CommandIo): Promise<number
     try {
       text = readFileSync(values.baseline, 'utf8');
     } catch (e) {
-      io.stderr(`bindcheck: cannot read the baseline ${values.baseline}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      io.stderr(`bindcheck: cannot read the baseline ${escapeForTerminal(values.baseline)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
       return 2;
     }
     const b = parseBaseline(text);
     if ('error' in b) {
-      io.stderr(`bindcheck: ${values.baseline}: ${b.error}\n`);
+      io.stderr(`bindcheck: ${escapeForTerminal(values.baseline)}: ${escapeForTerminal(b.error)}\n`);
       return 2;
     }
     scanOpts.baseline = { baseline: b, file: values.baseline };
@@ -132,7 +132,7 @@ export async function scanCommand(args: string[], io: CommandIo): Promise<number
   let result = scanInventory(scanOpts);
   if (values['write-baseline'] !== undefined) {
     writeFileSync(values['write-baseline'], JSON.stringify(makeBaseline(result.findings, result.inventory.sources), null, 2) + '\n');
-    io.stderr(`bindcheck: recorded ${result.findings.length} finding(s) in ${values['write-baseline']}\n`);
+    io.stderr(`bindcheck: recorded ${result.findings.length} finding(s) in ${escapeForTerminal(values["write-baseline"])}\n`);
     return 0;
   }
   const unsafe = values['unsafe-fixes'] ?? false;
@@ -153,7 +153,7 @@ export async function scanCommand(args: string[], io: CommandIo): Promise<number
     result = scanInventory(scanOpts);
   }
   if (format === 'json') {
-    io.stdout(JSON.stringify(toJsonReport(result, packageVersion()), null, 2) + '\n');
+    io.stdout(terminalSafeJson(JSON.stringify(toJsonReport(result, packageVersion()), null, 2)) + '\n');
   } else if (format === 'sarif') {
     io.stdout(sarifJson(toSarif(result, packageVersion())) + '\n');
   } else {

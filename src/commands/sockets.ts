@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { escapeForTerminal, terminalSafeJson } from '../text/escape.js';
 import { readLiveSockets } from '../live/read-live-sockets.js';
 import type { LiveSocket } from '../model/live.js';
 import { renderSocketsTable } from '../reporters/sockets-table.js';
@@ -43,7 +44,7 @@ export async function socketsCommand(args: string[], io: CommandIo): Promise<num
       strict: true,
     }));
   } catch (e) {
-    io.stderr(`bindcheck sockets: ${(e as Error).message}\n\n${SOCKETS_HELP}`);
+    io.stderr(`bindcheck sockets: ${escapeForTerminal((e as Error).message)}\n\n${SOCKETS_HELP}`);
     return 2;
   }
   if (values.help) {
@@ -54,7 +55,7 @@ export async function socketsCommand(args: string[], io: CommandIo): Promise<num
   if (values['max-owners'] !== undefined) {
     maxOwners = Number(values['max-owners']);
     if (!Number.isInteger(maxOwners) || maxOwners < 0) {
-      io.stderr(`bindcheck sockets: --max-owners wants a whole number, got ${JSON.stringify(values['max-owners'])}\n`);
+      io.stderr(`bindcheck sockets: --max-owners wants a whole number, got ${terminalSafeJson(JSON.stringify(values['max-owners']))}\n`);
       return 2;
     }
     if (maxOwners === 0) maxOwners = Infinity;
@@ -64,7 +65,7 @@ export async function socketsCommand(args: string[], io: CommandIo): Promise<num
     io.stdout(renderSocketsJson(table.sockets, table.unseen, maxOwners ?? 16));
   } else {
     io.stdout(renderSocketsTable(table.sockets, { maxOwners: maxOwners ?? 3 }));
-    for (const n of table.unseen) io.stderr(`bindcheck: not shown: ${n.what}: ${n.why}\n`);
+    for (const n of table.unseen) io.stderr(`bindcheck: not shown: ${escapeForTerminal(n.what)}: ${escapeForTerminal(n.why)}\n`);
   }
   return 0;
 }
@@ -75,5 +76,5 @@ export async function socketsCommand(args: string[], io: CommandIo): Promise<num
  */
 export function renderSocketsJson(sockets: readonly LiveSocket[], unseen: readonly { what: string; why: string }[], maxOwners: number): string {
   const out = sockets.map((s) => (s.owners.length > maxOwners ? { ...s, owners: s.owners.slice(0, maxOwners), ownerCount: s.owners.length } : { ...s, ownerCount: s.owners.length }));
-  return JSON.stringify({ schemaVersion: 1, sockets: out, unseen }, null, 2) + '\n';
+  return terminalSafeJson(JSON.stringify({ schemaVersion: 1, sockets: out, unseen }, null, 2)) + '\n';
 }

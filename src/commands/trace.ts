@@ -11,10 +11,11 @@ import {
   pidText,
   verdictText,
 } from '../evidence/strace/index.js';
+import { readUserFile } from '../fs/root-fs.js';
 import { formatEndpoint } from '../model/endpoint.js';
 import { formatLocation } from '../model/location.js';
 import type { TracedCall, TracedSocket } from '../model/runtime.js';
-import { escapeForTerminal } from '../text/escape.js';
+import { escapeForTerminal, terminalSafeJson } from '../text/escape.js';
 import { explain, type Explanation } from '../explain/explain.js';
 import { parseWhyTarget } from '../explain/target.js';
 import type { RuntimeEvidence } from '../model/runtime.js';
@@ -73,7 +74,7 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
       strict: true,
     }));
   } catch (e) {
-    io.stderr(`bindcheck trace: ${(e as Error).message}\n\n${TRACE_HELP}`);
+    io.stderr(`bindcheck trace: ${escapeForTerminal((e as Error).message)}\n\n${TRACE_HELP}`);
     return 2;
   }
   if (values.help) {
@@ -88,13 +89,13 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
   if (values.timeout !== undefined) {
     timeout = Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) {
-      io.stderr(`bindcheck trace: --timeout wants a number of seconds, got ${JSON.stringify(values.timeout)}\n`);
+      io.stderr(`bindcheck trace: --timeout wants a number of seconds, got ${terminalSafeJson(JSON.stringify(values.timeout))}\n`);
       return 2;
     }
   }
   const uid = values.uid === undefined ? 0 : Number(values.uid);
   if (!Number.isInteger(uid) || uid < 0) {
-    io.stderr(`bindcheck trace: --uid wants a user id, got ${JSON.stringify(values.uid)}\n`);
+    io.stderr(`bindcheck trace: --uid wants a user id, got ${terminalSafeJson(JSON.stringify(values.uid))}\n`);
     return 2;
   }
   const replayOpts = { localAddresses: values['local-address'] ?? [], uid };
@@ -104,12 +105,12 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
   let traced: string[] | undefined;
   if (values.file !== undefined) {
     file = values.file;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      io.stderr(`bindcheck trace: cannot read ${escapeForTerminal(file)}: ${(e as Error).message}\n`);
+    const read = readUserFile(file);
+    if (!read.ok) {
+      io.stderr(`bindcheck trace: cannot read ${escapeForTerminal(file)}: ${escapeForTerminal(read.message)}\n`);
       return 2;
     }
+    text = read.text;
   } else {
     const run = await runUnderStrace(command, timeout, io);
     if (!run.ok) {
@@ -132,7 +133,7 @@ export async function traceCommand(args: string[], io: TraceIo): Promise<number>
   const explained = values.root !== undefined ? await explainFailures(analysis, values.root) : undefined;
   if (values.json) {
     const explanations = explained?.map((x) => toJsonExplanation(x.explanation, x.sources));
-    io.stdout(`${JSON.stringify({ schemaVersion: 1, trace: file, ...analysis, ...(explanations ? { explanations } : {}) }, null, 2)}\n`);
+    io.stdout(`${terminalSafeJson(JSON.stringify({ schemaVersion: 1, trace: file, ...analysis, ...(explanations ? { explanations } : {}) }, null, 2))}\n`);
   } else {
     io.stdout(renderTraceAnalysis(analysis));
     const color = io.isTTY && !io.env.NO_COLOR;

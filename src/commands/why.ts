@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { escapeForTerminal, terminalSafeJson } from '../text/escape.js';
 import { gatherRuntime } from '../evidence/gather.js';
 import { recogniseLine } from '../evidence/logs/index.js';
 import { explain } from '../explain/explain.js';
@@ -52,7 +53,7 @@ export async function whyCommand(args: string[], io: CommandIo): Promise<number>
       strict: true,
     });
   } catch (e) {
-    io.stderr(`bindcheck why: ${(e as Error).message}\n\n${WHY_HELP}`);
+    io.stderr(`bindcheck why: ${escapeForTerminal((e as Error).message)}\n\n${WHY_HELP}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -66,7 +67,7 @@ export async function whyCommand(args: string[], io: CommandIo): Promise<number>
   }
   const target = parseWhyTarget(positionals[0] as string);
   if ('error' in target) {
-    io.stderr(`bindcheck why: ${target.error}\n`);
+    io.stderr(`bindcheck why: ${escapeForTerminal(target.error)}\n`);
     return 2;
   }
   const root = values.root ?? '/';
@@ -82,7 +83,7 @@ export async function whyCommand(args: string[], io: CommandIo): Promise<number>
     if (ev) input.targetEvent = ev;
   }
   const e = explain(input);
-  if (values.json) io.stdout(JSON.stringify(toJsonExplanation(e, inv.sources), null, 2) + '\n');
+  if (values.json) io.stdout(terminalSafeJson(JSON.stringify(toJsonExplanation(e, inv.sources), null, 2)) + '\n');
   else {
     const color = values['no-color'] ? false : values.color ? true : io.isTTY && !io.env.NO_COLOR;
     io.stdout(renderWhy(e, inv.sources, color));

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readUserFile } from '../fs/root-fs.js';
 import { parseSystemctlStatus, readUnitState, type UnitState as ShownUnitState } from '../live/systemd-state.js';
 import type { Inventory, UnseenNote } from '../model/inventory.js';
 import type { LogEvent, RuntimeEvidence, UnitFacts, UnitState } from '../model/runtime.js';
@@ -58,14 +57,12 @@ export async function gatherRuntime(inv: Inventory, opts: GatherOptions): Promis
   const logFiles: string[] = [];
 
   for (const file of opts.evidenceFiles) {
-    const path = resolve(file);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      unseen.push({ what: file, why: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+    const read = readUserFile(file);
+    if (!read.ok) {
+      unseen.push({ what: file, why: read.message });
       continue;
     }
+    const text = read.text;
     const kind = evidenceKind(text);
     // Locations name the file as the user gave it; it is read through its resolved path.
     if (kind === 'log') logFiles.push(file);

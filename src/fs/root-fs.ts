@@ -3,6 +3,8 @@ import * as path from 'node:path';
 
 /** Largest config file bindcheck will read; larger ones become a finding. */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+/** Largest file the user names on the command line (a saved strace or log) that bindcheck reads whole. */
+export const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 40;
 
 export type ReadFailure =
@@ -143,6 +145,15 @@ export class RootFs {
       return [];
     }
   }
+}
+
+/**
+ * A file the user named (`trace --file`, `why --evidence`): the host path, any symlinks followed, but like any
+ * input only a regular file no larger than `maxBytes` — a FIFO would block and /dev/zero never ends.
+ */
+export function readUserFile(file: string, maxBytes = MAX_EVIDENCE_BYTES): ReadResult {
+  const r = new RootFs('/').readText(path.resolve(file), maxBytes);
+  return r.ok ? r : { ...r, message: r.message.replace(path.resolve(file), file) };
 }
 
 function splitPath(p: string): string[] {

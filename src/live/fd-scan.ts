@@ -88,7 +88,7 @@ export function scanPids(job: ScanJob, out: ScanOut, fdBudget: number, scratch: 
       const inode = parseInodeBytes(target);
       if (inode >= 0 && wanted.has(inode)) out.pairs.push(pid, inode);
     }
-    if (out.pairs.length > before) out.infos.push(readProcessInfo(pidDir, pid, scratch, -1, job.withCmdline, job.withUnit));
+    if (out.pairs.length > before) out.infos.push(readProcessInfo(pidDir, pid, scratch, -1, job.withCmdline, job.withUnit, job.strict));
   }
 }
 

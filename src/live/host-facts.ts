@@ -34,7 +34,8 @@ export function readHostFacts(root: string): HostFacts {
     ipv6NonlocalBind: boolSysctl(rootFs, '/proc/sys/net/ipv6/ip_nonlocal_bind', false),
     // With /proc/net present, a missing if_inet6 means the kernel has no IPv6 (ipv6.disable=1); with no /proc at all
     // nothing is known and the Linux default (IPv6 on) is assumed.
-    ipv6: inet6 !== undefined ? { value: true, origin: 'read', source: '/proc/net/if_inet6' } : netDir ? { value: false, origin: 'read', source: '/proc/net/if_inet6' } : { value: true, origin: 'assumed', source: '/proc/net/if_inet6' },
+    // A file that is there but could not be read (a FIFO, a device, too large) says nothing either way.
+    ipv6: inet6 !== undefined ? { value: true, origin: 'read', source: '/proc/net/if_inet6' } : netDir && !rootFs.exists('/proc/net/if_inet6') ? { value: false, origin: 'read', source: '/proc/net/if_inet6' } : { value: true, origin: 'assumed', source: '/proc/net/if_inet6' },
   };
 }
 

@@ -7,26 +7,26 @@ import { readSmall } from './proc-files.js';
  * between the fd scan and these reads (a normal race), and then the fields stay empty rather than failing.
  * `pidDir` is the host path of /proc/PID inside the scanned root.
  */
-export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fallbackUid: number, withCmdline = true, withUnit = true): ProcessInfo {
+export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fallbackUid: number, withCmdline = true, withUnit = true, strict = false): ProcessInfo {
   const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
   // Every /proc/PID file costs tens of µs to open on a busy host, so comm and uid both come from status
   // (Name: is comm, escaped by proc_task_name); comm is read on its own only when status is missing (a capture).
-  let n = readSmall(pidDir + '/status', scratch);
+  let n = readSmall(pidDir + '/status', scratch, strict);
   const status = n > 0 ? scratch.toString('utf8', 0, n) : '';
   const name = statusName(status);
   if (name !== undefined) info.comm = name;
   else {
-    n = readSmall(pidDir + '/comm', scratch);
+    n = readSmall(pidDir + '/comm', scratch, strict);
     if (n > 0) info.comm = scratch.toString('utf8', 0, scratch[n - 1] === 0x0a ? n - 1 : n);
   }
   const uid = statusUid(status);
   info.uid = uid !== undefined ? uid : dirOwner(pidDir, fallbackUid);
   if (withCmdline) {
-    n = readSmall(pidDir + '/cmdline', scratch);
+    n = readSmall(pidDir + '/cmdline', scratch, strict);
     if (n > 0) info.cmdline = cmdlineText(scratch.subarray(0, n));
   }
   if (withUnit) {
-    const unit = readUnit(pidDir, scratch);
+    const unit = readUnit(pidDir, scratch, strict);
     if (unit !== undefined) info.unit = unit;
   }
   try {
@@ -73,8 +73,8 @@ function dirOwner(pidDir: string, fallback: number): number {
 }
 
 /** The systemd unit of one process, from /proc/PID/cgroup (see cgroup-units.ts for the whole host at once). */
-export function readUnit(pidDir: string, scratch: Buffer): string | undefined {
-  const n = readSmall(pidDir + '/cgroup', scratch);
+export function readUnit(pidDir: string, scratch: Buffer, regularOnly = false): string | undefined {
+  const n = readSmall(pidDir + '/cgroup', scratch, regularOnly);
   return n > 0 ? systemdUnit(scratch.toString('utf8', 0, n)) : undefined;
 }
 

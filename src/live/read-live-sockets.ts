@@ -8,7 +8,7 @@ import type { LiveSocket } from '../model/live.js';
 import { liveCgroupUnitMap } from './cgroup-units.js';
 import { attachUnits, findSocketOwners, ownerCount } from './owners.js';
 import { parseProcNet, STATE_CLOSE, STATE_LISTEN, type ProcNetRow } from './proc-net.js';
-import { readWhole } from './proc-files.js';
+import { MAX_PROC_TABLE_BYTES, readWhole } from './proc-files.js';
 
 export interface ReadLiveSocketsOptions {
   /** Look up the processes holding each socket (default true). Needs root to see other users' processes. */
@@ -175,5 +175,7 @@ function isDir(p: string): boolean {
 function whyUnread(file: string, code: string): string {
   if (code === 'ENOENT') return `${file} does not exist (no ${file.endsWith('6') ? 'IPv6' : 'such protocol'} in this kernel or capture)`;
   if (code === 'EACCES' || code === 'EPERM') return `${file} cannot be read: permission denied`;
+  if (code === 'EFBIG') return `${file} is larger than the ${MAX_PROC_TABLE_BYTES} bytes bindcheck reads`;
+  if (code === 'EINVAL' || code === 'EISDIR') return `${file} is not a regular file (not opened)`;
   return `${file} cannot be read: ${code}`;
 }
