@@ -67,6 +67,16 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     units.push(...u.units);
     const argv = u.units.find((x) => x.execStart)?.execStart?.argv;
     const r = reader.read(fs, { ...(u.configPath !== undefined ? { configPath: u.configPath } : {}), ...(argv ? { argv } : {}) });
+    const creds = u.credentials;
+    if (creds) {
+      for (const plan of r.plans) {
+        for (const sock of plan.sockets) {
+          if (creds.uid !== undefined) sock.uid = creds.uid;
+          if (creds.capNetBindService !== undefined) sock.capNetBindService = creds.capNetBindService;
+          sock.derivation.push(...creds.derivation);
+        }
+      }
+    }
     if (r.found) {
       inputFindings.push(...u.findings);
       for (const [k, v] of u.sources) sources.set(k, v);

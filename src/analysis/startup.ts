@@ -92,6 +92,7 @@ function openSocket(ns: SimulatedNamespace, p: PlannedSocket): SimSocket {
     label: `${p.daemon} ${p.name}`,
   };
   if (p.v6Only !== undefined) opts.v6Only = p.v6Only;
+  if (p.capNetBindService !== undefined) opts.capNetBindService = p.capNetBindService;
   if (p.freeBind !== undefined) opts.freeBind = p.freeBind;
   if (p.device !== undefined) opts.device = p.device;
   return ns.socket(opts);

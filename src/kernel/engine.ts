@@ -27,6 +27,8 @@ export interface KSockOptions {
   reusePort: boolean;
   v6Only: boolean;
   uid: number;
+  /** CAP_NET_BIND_SERVICE, which __inet_bind checks (inet_port_requires_bind_service + ns_capable). */
+  capNetBindService: boolean;
   freeBind: boolean;
   device?: string;
 }
@@ -228,7 +230,7 @@ export class KernelState {
 
   private privileged(sk: KSock, port: number): boolean {
     // inet_port_requires_bind_service(): port < ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE.
-    return port !== 0 && port < this.cfg.unprivilegedPortStart && sk.uid !== 0;
+    return port !== 0 && port < this.cfg.unprivilegedPortStart && !sk.capNetBindService;
   }
 
   private v4Usable(v4: string, nonlocalOk: boolean): boolean {
@@ -248,7 +250,7 @@ export class KernelState {
       return { ok: false, errno: 'EADDRNOTAVAIL', detail: `${text} is not a local address (and neither IP_FREEBIND nor ip_nonlocal_bind is set)` };
     }
     if (this.privileged(sk, port)) {
-      return { ok: false, errno: 'EACCES', detail: `port ${port} is below ip_unprivileged_port_start (${this.cfg.unprivilegedPortStart}) and uid ${sk.uid} lacks CAP_NET_BIND_SERVICE` };
+      return { ok: false, errno: 'EACCES', detail: `port ${port} is below ip_unprivileged_port_start (${this.cfg.unprivilegedPortStart}) and the binder (uid ${sk.uid}) lacks CAP_NET_BIND_SERVICE` };
     }
     if (sk.state !== 'unbound') return { ok: false, errno: 'EINVAL', detail: 'the socket is already bound' };
     return undefined;
@@ -266,7 +268,7 @@ export class KernelState {
     }
     // __inet6_bind() checks the port privilege *before* the address (unlike __inet_bind()).
     if (this.privileged(sk, port)) {
-      return { ok: false, errno: 'EACCES', detail: `port ${port} is below ip_unprivileged_port_start (${this.cfg.unprivilegedPortStart}) and uid ${sk.uid} lacks CAP_NET_BIND_SERVICE` };
+      return { ok: false, errno: 'EACCES', detail: `port ${port} is below ip_unprivileged_port_start (${this.cfg.unprivilegedPortStart}) and the binder (uid ${sk.uid}) lacks CAP_NET_BIND_SERVICE` };
     }
     if (sk.state !== 'unbound') return { ok: false, errno: 'EINVAL', detail: 'the socket is already bound' };
     if (mapped) {

@@ -15,6 +15,7 @@ import type {
 
 /** More unknown flags than this on one port are not enumerated (2^n replays); see evaluate(). */
 export const MAX_ENUMERATED_UNKNOWNS = 10;
+const NO_ASSIGNMENT: ReadonlyMap<string, boolean> = new Map();
 
 type Flag = 'reuseAddr' | 'reusePort' | 'v6Only';
 const FLAG_NAMES: Record<Flag, string> = { reuseAddr: 'SO_REUSEADDR', reusePort: 'SO_REUSEPORT', v6Only: 'IPV6_V6ONLY' };
@@ -84,6 +85,12 @@ export class SimulatedNamespace {
   private readonly sockets = new Map<number, SimSocket>();
   private readonly history: HistOp[] = [];
   private nextId = 1;
+  /**
+   * The history applied once, in order, with every unknown flag taken as false — exactly what replay() computes
+   * under an assignment that leaves the unknowns unassigned. An operation whose ports involve no unknown flag is
+   * decided on it directly (linear), instead of replaying the whole history (quadratic in sockets).
+   */
+  private readonly settled: KernelState;
 
   constructor(config: NamespaceConfig = {}) {
     this.cfg = {
@@ -93,6 +100,7 @@ export class SimulatedNamespace {
       ipv6NonLocalBind: config.ipv6NonLocalBind ?? false,
       bindV6Only: config.bindV6Only ?? false,
     };
+    this.settled = new KernelState(this.cfg);
   }
 
   /** The settings in force (defaults filled in). */
@@ -109,6 +117,7 @@ export class SimulatedNamespace {
       reusePort: o.reusePort ?? false,
       v6Only: o.family === 'inet6' ? (o.v6Only ?? this.cfg.bindV6Only) : false,
       uid: o.uid ?? 0,
+      capNetBindService: o.capNetBindService ?? (o.uid ?? 0) === 0,
       freeBind: o.freeBind ?? false,
     };
     if (o.device !== undefined) options.device = o.device;
@@ -129,6 +138,7 @@ export class SimulatedNamespace {
       reusePort: spec.reusePort ?? 'unknown',
       v6Only: spec.family === 'inet6' ? (spec.v6Only ?? 'unknown') : false,
       uid: spec.uid ?? 0,
+      capNetBindService: (spec.uid ?? 0) === 0,
       freeBind: false,
     };
     if (spec.device !== undefined) options.device = spec.device;
@@ -170,7 +180,7 @@ export class SimulatedNamespace {
   close(s: SimSocketView): void {
     const rec = this.records.get(s.id);
     if (!rec || rec.state === 'closed') return;
-    this.history.push({ kind: 'close', id: rec.id });
+    this.record({ kind: 'close', id: rec.id });
     rec.state = 'closed';
   }
 
@@ -185,7 +195,7 @@ export class SimulatedNamespace {
     this.records.set(id, rec);
     const sock = new SimSocket(rec);
     this.sockets.set(id, sock);
-    this.history.push({ ...op, id });
+    this.record({ ...op, id });
     return sock;
   }
 
@@ -236,44 +246,53 @@ export class SimulatedNamespace {
     return out;
   }
 
+  private concrete(rec: SocketRecord, assign: ReadonlyMap<string, boolean>): KSockOptions {
+    const pick = (flag: Flag, v: Tristate): boolean => (v === 'unknown' ? (assign.get(`${rec.id}:${flag}`) ?? false) : v);
+    const o: KSockOptions = {
+      proto: rec.options.proto,
+      family: rec.options.family,
+      reuseAddr: pick('reuseAddr', rec.options.reuseAddr),
+      reusePort: pick('reusePort', rec.options.reusePort),
+      v6Only: pick('v6Only', rec.options.v6Only),
+      uid: rec.options.uid,
+      capNetBindService: rec.options.capNetBindService,
+      freeBind: rec.options.freeBind,
+    };
+    if (rec.options.device !== undefined) o.device = rec.options.device;
+    return o;
+  }
+
+  private applyTo(k: KernelState, h: HistOp, assign: ReadonlyMap<string, boolean>): KResult {
+    const rec = this.records.get(h.id);
+    if (!rec) throw new Error(`history names unknown socket ${h.id}`);
+    switch (h.kind) {
+      case 'socket':
+        k.create(h.id, this.concrete(rec, assign));
+        return { ok: true };
+      case 'adopt':
+        k.adopt(h.id, this.concrete(rec, assign), h.address, h.port, h.state);
+        return { ok: true };
+      case 'bind':
+        return k.bind(h.id, h.address, h.port);
+      case 'listen':
+        return k.listen(h.id);
+      case 'close':
+        k.close(h.id);
+        return { ok: true };
+    }
+  }
+
+  /** Records `op` in the history and in the settled state. */
+  private record(op: HistOp): KResult {
+    this.history.push(op);
+    return this.applyTo(this.settled, op, NO_ASSIGNMENT);
+  }
+
   /** Replays the history under one assignment of the unknowns, then applies `op`. */
   private replay(assign: Map<string, boolean>, op: HistOp): KResult {
     const k = new KernelState(this.cfg);
-    const concrete = (rec: SocketRecord): KSockOptions => {
-      const pick = (flag: Flag, v: Tristate): boolean => (v === 'unknown' ? (assign.get(`${rec.id}:${flag}`) ?? false) : v);
-      const o: KSockOptions = {
-        proto: rec.options.proto,
-        family: rec.options.family,
-        reuseAddr: pick('reuseAddr', rec.options.reuseAddr),
-        reusePort: pick('reusePort', rec.options.reusePort),
-        v6Only: pick('v6Only', rec.options.v6Only),
-        uid: rec.options.uid,
-        freeBind: rec.options.freeBind,
-      };
-      if (rec.options.device !== undefined) o.device = rec.options.device;
-      return o;
-    };
-    const apply = (h: HistOp): KResult => {
-      const rec = this.records.get(h.id);
-      if (!rec) throw new Error(`history names unknown socket ${h.id}`);
-      switch (h.kind) {
-        case 'socket':
-          k.create(h.id, concrete(rec));
-          return { ok: true };
-        case 'adopt':
-          k.adopt(h.id, concrete(rec), h.address, h.port, h.state);
-          return { ok: true };
-        case 'bind':
-          return k.bind(h.id, h.address, h.port);
-        case 'listen':
-          return k.listen(h.id);
-        case 'close':
-          k.close(h.id);
-          return { ok: true };
-      }
-    };
-    for (const h of this.history) apply(h);
-    return apply(op);
+    for (const h of this.history) this.applyTo(k, h, assign);
+    return this.applyTo(k, op, assign);
   }
 
   private assignments(unknowns: Unknown[]): Map<string, boolean>[] {
@@ -295,9 +314,14 @@ export class SimulatedNamespace {
    */
   private evaluate(op: HistOp, rec: SocketRecord): { result: BindResult; favourable: KResult | undefined } {
     const unknowns = this.unknownsFor(this.relevantKeys(op, rec));
+    if (unknowns.length === 0) {
+      // Nothing unknown can change this verdict: decide it on the settled state (replay would give the same).
+      const r = this.record(op);
+      return { result: this.present(r, rec, op), favourable: r };
+    }
     const assigns = this.assignments(unknowns);
     const outcomes = assigns.map((a) => this.replay(a, op));
-    this.history.push(op);
+    this.record(op);
     const first = outcomes[0];
     if (!first) throw new Error('no assignment evaluated');
     const favourable = outcomes.find((r) => r.ok) ?? first;

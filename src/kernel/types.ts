@@ -28,8 +28,14 @@ export interface SocketOptions {
   reusePort?: boolean;
   /** IPV6_V6ONLY; defaults to the namespace's bindV6Only. Ignored for `inet`. */
   v6Only?: boolean;
-  /** The uid that creates and binds the socket (default 0). uid 0 is taken to hold CAP_NET_BIND_SERVICE. */
+  /** The uid that creates and binds the socket (default 0). */
   uid?: number;
+  /**
+   * Whether the binder holds CAP_NET_BIND_SERVICE (in its user namespace). Default: uid 0 does, others do not.
+   * A root daemon whose systemd unit drops it (CapabilityBoundingSet=~CAP_NET_BIND_SERVICE) does not; a non-root
+   * one given it (AmbientCapabilities=CAP_NET_BIND_SERVICE) does.
+   */
+  capNetBindService?: boolean;
   /** IP_FREEBIND / IPV6_FREEBIND. */
   freeBind?: boolean;
   /** SO_BINDTODEVICE interface name. */
@@ -49,6 +55,7 @@ export interface ResolvedOptions {
   /** IPV6_V6ONLY as set on the socket (not forced by binding a specific address); false for `inet`. */
   v6Only: Tristate;
   uid: number;
+  capNetBindService: boolean;
   freeBind: boolean;
   device?: string;
 }

@@ -29,6 +29,8 @@ export interface PlannedSocket {
   device?: string;
   /** uid the daemon binds as (0 for root). */
   uid: number;
+  /** Whether the binding process holds CAP_NET_BIND_SERVICE; undefined: uid 0 does, others do not. */
+  capNetBindService?: boolean;
   /** Whether the daemon calls listen() (TCP servers) — UDP sockets are only bound. */
   listens: boolean;
   /** The config line that asked for this socket (the line to edit). */

@@ -1,12 +1,14 @@
 import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { UnitFacts } from '../model/runtime.js';
-import { daemonArgs, expandExecStart, readUnit } from './systemd/index.js';
+import { daemonArgs, expandExecStart, readUnit, unitCredentials, type UnitCredentials } from './systemd/index.js';
 
 export interface DaemonUnits {
   units: UnitFacts[];
   /** The config file the daemon's own command line names, when one does. */
   configPath?: string;
+  /** Who the daemon binds as, when its unit changes it (User=, capabilities). */
+  credentials?: UnitCredentials;
   findings: Finding[];
   sources: Map<string, string>;
 }
@@ -28,6 +30,8 @@ export function readDaemonUnits(fs: RootFs, daemon: string, unitNames: readonly 
     if (unit.fragmentPath) facts.fragment = { file: unit.fragmentPath, line: 0 };
     if (unit.masked) facts.masked = true;
     if (!unit.masked) {
+      const creds = unitCredentials(unit, fs);
+      if (creds.uid !== undefined || creds.capNetBindService !== undefined) out.credentials ??= creds;
       const exec = expandExecStart(unit, fs);
       for (const [k, v] of exec.sources) out.sources.set(k, v);
       out.findings.push(...exec.findings);

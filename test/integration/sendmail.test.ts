@@ -44,6 +44,11 @@ interface Scenario {
   /** A whole sendmail.cf to run verbatim instead of the base cf with `lines` (e.g. the shipped example). */
   cfText?: string;
   holders?: PortHolderSpec[];
+  /**
+   * A systemd unit for sendmail written into the root (bindcheck reads it), and how the real daemon is started to
+   * match it: with CAP_NET_BIND_SERVICE dropped from its bounding set, as `CapabilityBoundingSet=~…` does.
+   */
+  unit?: { text: string; dropCapNetBindService: boolean };
   extraAddresses?: string[];
   /** Also keep strace.txt under recorded/ (syslog, ss and scenario.json are always kept; traces are ~40 KB). */
   recordTrace?: boolean;
@@ -99,6 +104,15 @@ const SCENARIOS: Scenario[] = [
     recordTrace: true,
     title: 'Family=inet6, Addr=::1',
     lines: ['O DaemonPortOptions=Family=inet6, Addr=::1, Name=MTA-v6'],
+  },
+  {
+    id: 'no-cap-net-bind-service',
+    title: 'the unit drops CAP_NET_BIND_SERVICE: root, but port 25 is privileged',
+    lines: ['O DaemonPortOptions=Port=smtp,Addr=127.0.0.1, Name=MTA'],
+    unit: {
+      text: '[Service]\nExecStart=/usr/sbin/sendmail-mta -bd\nCapabilityBoundingSet=~CAP_NET_BIND_SERVICE\n',
+      dropCapNetBindService: true,
+    },
   },
   {
     id: 'not-local',
@@ -275,6 +289,10 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
     const cf = sc.cfText !== undefined ? verbatimCf(sc.cfText) : withDaemonPortOptions(baseCf, sc.lines);
     writeFileSync(join(root, 'etc', 'mail', 'sendmail.cf'), cf.text);
     copyFileSync('/etc/services', join(root, 'etc', 'services'));
+    if (sc.unit) {
+      mkdirSync(join(root, 'etc', 'systemd', 'system'), { recursive: true });
+      writeFileSync(join(root, 'etc', 'systemd', 'system', 'sendmail.service'), sc.unit.text);
+    }
 
     const run = await startInNamespace({
       workDir,
@@ -282,7 +300,13 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
       // "rejecting connections on daemon NAME: load average: N" and closes its bound daemon sockets instead of
       // calling listen(). Binding is what is under test, so keep that out of the way — on the command line, so the
       // sendmail.cf bindcheck reads is exactly the scenario's.
-      command: [sendmailBinary()!, '-bd', '-ORefuseLA=100000'],
+      command: [
+        // As systemd would start it under CapabilityBoundingSet=~CAP_NET_BIND_SERVICE: root keeps only the bounding set.
+        ...(sc.unit?.dropCapNetBindService ? ['setpriv', '--bounding-set=-net_bind_service', '--'] : []),
+        sendmailBinary()!,
+        '-bd',
+        '-ORefuseLA=100000',
+      ],
       strace: true,
       bindMounts: [{ source: join(root, 'etc', 'mail', 'sendmail.cf'), target: '/etc/mail/sendmail.cf' }],
       // sendmail's pid file and control socket live here; keep them out of the host's /run.

@@ -18,3 +18,4 @@ export { expandExecStart, expandArgv, parseExecLine, serviceEnvironment, splitEn
 export type { ExpandedExecStart, ExecCommand, EnvValue, Substitution } from './exec.js';
 export { daemonArgs, daemonForExecutable, DAEMON_EXECUTABLES } from './daemon-args.js';
 export type { DaemonArgs, ConfigArg, ArgOverride } from './daemon-args.js';
+export { unitCredentials, type UnitCredentials } from './credentials.js';
