@@ -3,6 +3,7 @@ import type { Finding } from '../model/finding.js';
 import type { DaemonPlan } from '../model/planned.js';
 import { dovecotReader } from './dovecot/index.js';
 import { eximReader } from './exim/index.js';
+import { nginxReader } from './nginx/index.js';
 import { postfixReader } from './postfix/index.js';
 import { readSendmail } from './sendmail/index.js';
 import { sshdReader } from './sshd/index.js';
@@ -44,4 +45,5 @@ export const READERS: readonly DaemonReader[] = [
   eximReader,
   dovecotReader,
   sshdReader,
+  nginxReader,
 ];

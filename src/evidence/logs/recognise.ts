@@ -4,6 +4,7 @@ import { apacheRecogniser } from './recognisers/apache.js';
 import { dovecotRecogniser } from './recognisers/dovecot.js';
 import { eximRecogniser } from './recognisers/exim.js';
 import { genericRecogniser } from './recognisers/generic.js';
+import { nginxRecogniser } from './recognisers/nginx.js';
 import { postfixRecogniser } from './recognisers/postfix.js';
 import { sendmailRecogniser } from './recognisers/sendmail.js';
 import { sshdRecogniser } from './recognisers/sshd.js';
@@ -15,7 +16,7 @@ import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
  * the generic one, whose `Address already in use` would also match sendmail's own lines. A new daemon adds its
  * module under recognisers/ and one entry here.
  */
-export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, sshdRecogniser, systemdRecogniser, genericRecogniser];
+export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, nginxRecogniser, sshdRecogniser, systemdRecogniser, genericRecogniser];
 
 /** Every needle of every recogniser, deduplicated, in registry order: the prefilter of the scan. */
 export function allNeedles(recognisers: readonly LogRecogniser[] = LOG_RECOGNISERS): string[] {
