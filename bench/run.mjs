@@ -28,7 +28,11 @@ const suites = new Set((env.BENCH_SUITES ?? 'live-scan,logs,nginx-tree').split('
 async function runNginx() {
   const { runNginxBench } = await import('./nginx-tree/run.mjs');
   console.log('\n== bench/nginx-tree: bindcheck scan vs nginx -t on 10,000 server blocks (target: faster, less memory) ==');
-  await runNginxBench();
+  const r = await runNginxBench();
+  console.log(`  ${r.tree.servers} server blocks in ${r.tree.files} files, ${r.tree.ports} ports`);
+  console.log(`  bindcheck scan ${r.bindcheck.seconds.toFixed(3)} s, ${r.bindcheck.peakMB.toFixed(0)} MB | nginx -t ${r.nginxT.seconds.toFixed(3)} s, ${r.nginxT.peakMB.toFixed(0)} MB`);
+  const pass = r.ratio > 1 && r.memoryRatio > 1;
+  console.log(`  ratio (nginx -t / bindcheck): time ${r.ratio.toFixed(2)}x, memory ${r.memoryRatio.toFixed(2)}x -> ${pass ? 'PASS' : 'FAIL'}`);
   return 0;
 }
 
