@@ -6,7 +6,7 @@ export type { DovecotInetListener, DovecotReadOptions, DovecotReadResult, Doveco
 export { DOVECOT_BEHAVIOUR, KNOWN_SERVICES } from './behaviour.js';
 export { lexDovecotConf } from './conf-lexer.js';
 export type { ConfStatement } from './conf-lexer.js';
-export { rootGlob, expandBraces } from './root-glob.js';
+export { rootGlob, expandBraces } from '../common/root-glob.js';
 
 /** Dovecot's reader, for the lead to register in src/readers/index.ts. */
 export const dovecotReader: DaemonReader = {

@@ -6,7 +6,7 @@ import { parseAddress } from '../../kernel/index.js';
 import { inputFinding, type InputCode } from '../common/input-finding.js';
 import { BUILTIN_SERVICES, DOVECOT_BEHAVIOUR, FILTER_SECTIONS, INET_LISTENER_KEYS, KNOWN_SERVICES } from './behaviour.js';
 import { lexDovecotConf, type ConfStatement } from './conf-lexer.js';
-import { rootGlob } from './root-glob.js';
+import { rootGlob } from '../common/root-glob.js';
 
 const DAEMON = 'dovecot';
 /** config-parser.c has no include depth limit of its own; this only bounds pathological trees. */

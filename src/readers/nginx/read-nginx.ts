@@ -5,7 +5,7 @@ import { formatLocation, type Location } from '../../model/location.js';
 import type { DaemonPlan, DirectiveExtent, PlannedSocket } from '../../model/planned.js';
 import { inputFinding, type InputCode } from '../common/input-finding.js';
 import type { ReaderResult, ReadOptions } from '../index.js';
-import { rootGlob } from '../dovecot/root-glob.js';
+import { rootGlob } from '../common/root-glob.js';
 import { LazyHosts } from '../sendmail/hosts.js';
 import { daemonArgs } from '../systemd/daemon-args.js';
 import { BIND_PARAMS, NGINX_BEHAVIOUR } from './behaviour.js';

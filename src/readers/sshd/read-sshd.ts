@@ -5,7 +5,7 @@ import type { Location } from '../../model/location.js';
 import type { DaemonPlan, DirectiveExtent, PlannedSocket } from '../../model/planned.js';
 import { parseAddress } from '../../kernel/index.js';
 import { inputFinding, type InputCode } from '../common/input-finding.js';
-import { rootGlob } from '../dovecot/root-glob.js';
+import { rootGlob } from '../common/root-glob.js';
 import { daemonArgs } from '../systemd/daemon-args.js';
 import { SSHD_BEHAVIOUR, SSHD_KEYWORDS } from './behaviour.js';
 import { splitLine, splitSshdConfig, type SshdLine } from './config-lines.js';
