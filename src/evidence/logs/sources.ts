@@ -48,17 +48,23 @@ export function findSyslogFiles(rootFs: RootFs): { files: string[] } {
 
 export type OpenResult = { ok: true; fd: number; size: number } | { ok: false; why: string };
 
-/** Open a regular file without following a final symlink and without blocking on a FIFO. */
+/**
+ * Open a regular file without following a final symlink and without blocking on a FIFO. lstat first: a device
+ * node planted in an image as /var/log/maillog is never opened (opening some devices has effects of its own).
+ */
 export function openRegularFile(hostPath: string): OpenResult {
   let fd: number | undefined;
   try {
+    const st = fs.lstatSync(hostPath);
+    if (st.isSymbolicLink()) return { ok: false, why: 'is a symbolic link (not followed)' };
+    if (!st.isFile()) return { ok: false, why: 'not a regular file' };
     fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) {
+    const opened = fs.fstatSync(fd);
+    if (!opened.isFile()) {
       fs.closeSync(fd);
       return { ok: false, why: 'not a regular file' };
     }
-    return { ok: true, fd, size: st.size };
+    return { ok: true, fd, size: opened.size };
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     return { ok: false, why: describeError(e) };
@@ -124,7 +130,7 @@ export async function scanFile(
   return out;
 }
 
-function isGzip(fd: number): boolean {
+export function isGzip(fd: number): boolean {
   const b = Buffer.alloc(2);
   const n = fs.readSync(fd, b, 0, 2, 0);
   return n === 2 && b[0] === 0x1f && b[1] === 0x8b;
