@@ -9,7 +9,12 @@ import { scanLogText } from '../../src/evidence/logs/index.js';
 import { analyzeStraceText } from '../../src/evidence/strace/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { parseSystemctlStatus } from '../../src/live/systemd-state.js';
+import { dovecotReader } from '../../src/readers/dovecot/index.js';
+import { eximReader } from '../../src/readers/exim/index.js';
+import { nginxReader } from '../../src/readers/nginx/index.js';
+import { postfixReader } from '../../src/readers/postfix/index.js';
 import { readSendmail } from '../../src/readers/sendmail/index.js';
+import { sshdReader } from '../../src/readers/sshd/index.js';
 import { parseEnvFile, parseUnitText } from '../../src/readers/systemd/index.js';
 
 export interface FuzzTarget {
@@ -32,6 +37,12 @@ export function fuzzTargets(): { targets: Record<string, FuzzTarget>; cleanup: (
     targets: {
       'sendmail-cf': { run: viaRoot('/etc/mail/sendmail.cf', (fs) => readSendmail(fs)), file: '/etc/mail/sendmail.cf' },
       'sendmail-mc': { run: viaRoot('/etc/mail/sendmail.mc', (fs) => readSendmail(fs)), file: '/etc/mail/sendmail.mc' },
+      'postfix-main-cf': { run: viaRoot('/etc/postfix/main.cf', (fs) => postfixReader.read(fs, {})), file: '/etc/postfix/main.cf' },
+      'postfix-master-cf': { run: viaRoot('/etc/postfix/master.cf', (fs) => postfixReader.read(fs, {})), file: '/etc/postfix/master.cf' },
+      'exim-conf': { run: viaRoot('/etc/exim4/exim4.conf', (fs) => eximReader.read(fs, {})), file: '/etc/exim4/exim4.conf' },
+      'dovecot-conf': { run: viaRoot('/etc/dovecot/dovecot.conf', (fs) => dovecotReader.read(fs, {})), file: '/etc/dovecot/dovecot.conf' },
+      'sshd-config': { run: viaRoot('/etc/ssh/sshd_config', (fs) => sshdReader.read(fs, {})), file: '/etc/ssh/sshd_config' },
+      'nginx-conf': { run: viaRoot('/etc/nginx/nginx.conf', (fs) => nginxReader.read(fs, {})), file: '/etc/nginx/nginx.conf' },
       'unit-file': { run: (t) => parseUnitText(t, '/x.service'), file: '/x.service' },
       'env-file': { run: (t) => parseEnvFile(t, '/x.env'), file: '/x.env' },
       syslog: { run: (t) => scanLogText(t, '/var/log/x'), file: '/var/log/x' },
