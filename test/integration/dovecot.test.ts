@@ -16,7 +16,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { dovecotRecogniser } from '../../src/evidence/logs/recognisers/dovecot.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
@@ -49,6 +49,11 @@ interface Scenario {
   extraAddresses?: string[];
   /** `doveconf -n` accepts the config although dovecot cannot start with it. */
   doveconfAccepts?: boolean;
+  /**
+   * A systemd unit for dovecot written into the root (bindcheck reads it), and how the real master is started to
+   * match it: with CAP_NET_BIND_SERVICE dropped from its bounding set, as `CapabilityBoundingSet=~…` does.
+   */
+  unit?: { text: string; dropCapNetBindService: boolean };
   recordTrace?: boolean;
   check?: (o: Observation) => void;
 }
@@ -102,6 +107,23 @@ const SCENARIOS: Scenario[] = [
     lines: ['protocols = imap', 'listen = 192.0.2.99'],
     doveconfAccepts: true,
     recordTrace: true,
+  },
+  {
+    id: 'no-cap-net-bind-service',
+    title: 'the unit drops CAP_NET_BIND_SERVICE: the master is root, but 143 is privileged (listen = *, :: by default)',
+    lines: ['protocols = imap'],
+    unit: {
+      // Debian's dovecot.service, with the bounding set restricted.
+      text: '[Service]\nType=notify\nExecStart=/usr/sbin/dovecot -F\nNonBlocking=yes\nCapabilityBoundingSet=~CAP_NET_BIND_SERVICE\n',
+      dropCapNetBindService: true,
+    },
+    doveconfAccepts: true,
+    recordTrace: true,
+    check: (o) => {
+      // Both sockets of the imap listener are tried and refused; only then does the master give up.
+      expect(o.attempts.length).toBe(2);
+      for (const a of o.attempts) expect(a.outcome).toMatchObject({ ok: false, call: 'bind', errno: 'EACCES' });
+    },
   },
   {
     id: 'held-no-reuseport',
@@ -194,6 +216,10 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
       copyDebianConfig(root);
       makeThrowawayCert(join(root, 'etc', 'dovecot', 'private'));
     } else writeConf(root, sc.lines);
+    if (sc.unit) {
+      mkdirSync(join(root, 'etc', 'systemd', 'system'), { recursive: true });
+      writeFileSync(join(root, 'etc', 'systemd', 'system', 'dovecot.service'), sc.unit.text);
+    }
     return root;
   }
 
@@ -206,7 +232,16 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
       workDir,
       // base_dir on the command line keeps the master's sockets and pid file out of the host's /run without
       // changing the dovecot.conf bindcheck reads (base_dir has no part in inet listeners).
-      command: [DOVECOT_BINARY, '-F', '-c', '/etc/dovecot/dovecot.conf', '-o', `base_dir=${baseDir}`],
+      command: [
+        // As systemd would start it under CapabilityBoundingSet=~CAP_NET_BIND_SERVICE: root keeps only the bounding set.
+        ...(sc.unit?.dropCapNetBindService ? ['setpriv', '--bounding-set=-net_bind_service', '--'] : []),
+        DOVECOT_BINARY,
+        '-F',
+        '-c',
+        '/etc/dovecot/dovecot.conf',
+        '-o',
+        `base_dir=${baseDir}`,
+      ],
       strace: true,
       bindMounts: [{ source: join(root, 'etc', 'dovecot'), target: '/etc/dovecot' }],
       extraAddresses: sc.extraAddresses,
@@ -270,13 +305,16 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
         reuseAddr: Boolean(h.reuseAddr),
         reusePort: Boolean(h.reusePort),
       }));
-      const report = await scan({
+      const scanOptions = {
         root: o.root,
         live: false,
         readers: [dovecotReader],
         extraLiveSockets,
         extraLocalAddresses: (sc.extraAddresses ?? []).map((a) => a.replace(/\/\d+$/, '')),
-      });
+      };
+      const report = await scan(scanOptions);
+      // The JSON report has no onFailure; the plan the reader made has.
+      const onFailure = scanInventory(scanOptions).inventory.daemons.find((d) => d.daemon === 'dovecot')?.onFailure;
       const plan = report.daemons.find((d) => d.daemon === 'dovecot');
       expect(plan, 'scan() found no dovecot').toBeDefined();
       const predicted = plan!.sockets;
@@ -293,6 +331,16 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
         'socket options dovecot sets',
       ).toEqual(o.attempts.map((a) => ({ reuseAddr: a.socket.reuseAddr, reusePort: a.socket.reusePort, v6Only: a.socket.v6Only })));
       expect(plan!.starts, 'whether dovecot starts').toBe(o.attempts.every((a) => a.outcome.ok === true));
+      // After a failed listener the master still tries every other one (all are in the trace), then exits:
+      // onFailure 'exit-after-all'.
+      if (!plan!.starts) {
+        expect(onFailure, "plan's onFailure").toBe('exit-after-all');
+        expect(o.running, 'dovecot exited').toBe(false);
+      }
+      if (sc.unit) {
+        // The refusal comes from the unit bindcheck read, not from the config.
+        expect(predicted.every((p) => p.derivation.some((d) => d.includes('CapabilityBoundingSet') && d.includes('/etc/systemd/system/dovecot.service')))).toBe(true);
+      }
       expect(report.findings.filter((f) => f.code.startsWith('BC0')), 'no input findings on a config dovecot accepts').toEqual([]);
     }, 30_000);
 

@@ -14,7 +14,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { postfixReader } from '../../src/readers/postfix/index.js';
 import { postfixRecogniser } from '../../src/evidence/logs/recognisers/postfix.js';
 import { parseSyslogHeader } from '../../src/evidence/logs/syslog-line.js';
@@ -47,6 +47,11 @@ interface Scenario {
   holders?: PortHolderSpec[];
   extraAddresses?: string[];
   recordTrace?: boolean;
+  /**
+   * A systemd unit written into the root at `path` (bindcheck reads it), and how the real master is started to match
+   * it: with CAP_NET_BIND_SERVICE dropped from its bounding set, as `CapabilityBoundingSet=~…` does.
+   */
+  unit?: { path: string; text: string; dropCapNetBindService: boolean };
   /** `postfix check` itself rejects this config (exit 1); every other scenario passes it. */
   checkRejects?: boolean;
   /** Facts of the real run this scenario exists to show. */
@@ -122,6 +127,34 @@ const SCENARIOS: Scenario[] = [
     title: 'master.cf 192.0.2.99:smtp (not a local address)',
     inet: [svc('192.0.2.99:smtp')],
     recordTrace: true,
+  },
+  {
+    id: 'no-cap-net-bind-service',
+    title: "the postfix@- unit drops CAP_NET_BIND_SERVICE: master is root, but port 25 is privileged (Debian's main.cf and master.cf)",
+    recordTrace: true,
+    unit: {
+      // Debian's postfix@.service as the instance's own unit, with the bounding set restricted.
+      path: '/etc/systemd/system/postfix@-.service',
+      text: [
+        '[Unit]',
+        'Description=Postfix Mail Transport Agent (instance %i)',
+        '',
+        '[Service]',
+        'Type=forking',
+        'GuessMainPID=no',
+        'ExecStartPre=/usr/lib/postfix/configure-instance.sh %i',
+        'ExecStart=/usr/sbin/postmulti -i %i -p start',
+        'ExecStop=/usr/sbin/postmulti -i %i -p stop',
+        'CapabilityBoundingSet=~CAP_NET_BIND_SERVICE',
+        '',
+      ].join('\n'),
+      dropCapNetBindService: true,
+    },
+    check: (o) => {
+      // The first socket's bind() is refused; master exits before the second.
+      expect(o.attempts[0]?.outcome).toMatchObject({ ok: false, call: 'bind', errno: 'EACCES' });
+      expect(fatal(o)).toMatch(/fatal: bind 0\.0\.0\.0 port 25: Permission denied/);
+    },
   },
   {
     id: 'holder-no-reuseport',
@@ -214,9 +247,13 @@ describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
     writeFileSync(join(root, 'etc', 'postfix', 'main.cf'), mainCf);
     writeFileSync(join(root, 'etc', 'postfix', 'master.cf'), master.text);
     copyFileSync(`${POSTFIX_ROOT}/etc/services`, join(root, 'etc', 'services'));
+    if (sc.unit) {
+      mkdirSync(join(root, dirname(sc.unit.path)), { recursive: true });
+      writeFileSync(join(root, sc.unit.path), sc.unit.text);
+    }
     const run = await startInNamespace({
       workDir,
-      command: postfixCommand(workDir, join(root, 'etc', 'postfix')),
+      command: postfixCommand(workDir, join(root, 'etc', 'postfix'), { dropCapNetBindService: sc.unit?.dropCapNetBindService === true }),
       hostname: 'vm',
       extraAddresses: sc.extraAddresses,
       holders: sc.holders,
@@ -290,13 +327,16 @@ describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
         reuseAddr: Boolean(h.reuseAddr),
         reusePort: Boolean(h.reusePort),
       }));
-      const report = await scan({
+      const scanOptions = {
         root: o.root,
         live: false,
         readers: [postfixReader],
         extraLiveSockets,
         extraLocalAddresses: (sc.extraAddresses ?? []).map((a) => a.replace(/\/\d+$/, '')),
-      });
+      };
+      const report = await scan(scanOptions);
+      // The JSON report has no onFailure; the plan the reader made has.
+      const onFailure = scanInventory(scanOptions).inventory.daemons.find((d) => d.daemon === 'postfix')?.onFailure;
       const plan = report.daemons.find((d) => d.daemon === 'postfix');
       expect(plan, 'scan() found no postfix').toBeDefined();
       const predicted = plan!.sockets;
@@ -325,6 +365,17 @@ describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
       for (const p of predicted) {
         expect(p.source.file).toBe('/etc/postfix/master.cf');
         expect(o.masterLines).toContain(p.source.line);
+      }
+      // What master does after a failed socket: it exits (status 1) without creating the rest — onFailure 'exit'.
+      const failed = o.attempts.some((a) => a.outcome.ok === false);
+      expect(plan!.starts, 'whether master starts').toBe(!failed);
+      if (failed) {
+        expect(onFailure, "plan's onFailure").toBe('exit');
+        expect(o.exit).toBe(1);
+      } else expect(o.exit).toBeUndefined();
+      if (sc.unit) {
+        // The refusal comes from the unit bindcheck read, not from the config.
+        expect(predicted.every((p) => p.derivation.some((d) => d.includes('CapabilityBoundingSet') && d.includes(sc.unit!.path)))).toBe(true);
       }
     }, 60_000);
   });

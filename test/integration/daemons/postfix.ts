@@ -60,8 +60,13 @@ function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The shell command the harness runs in the namespace (after lo, addresses, /dev and port holders are set up). */
-export function postfixCommand(workDir: string, configDir: string): string[] {
+/**
+ * The shell command the harness runs in the namespace (after lo, addresses, /dev and port holders are set up).
+ * `dropCapNetBindService`: master runs with CAP_NET_BIND_SERVICE dropped from its bounding set (setpriv between
+ * strace and chroot, so master and everything it forks keep only that set), as systemd starts it under a unit with
+ * `CapabilityBoundingSet=~CAP_NET_BIND_SERVICE`. `postfix check` is run as before (the administrator's own shell).
+ */
+export function postfixCommand(workDir: string, configDir: string, opts: { dropCapNetBindService?: boolean } = {}): string[] {
   const W = workDir;
   const M = `${W}/m`;
   const script = [
@@ -77,7 +82,9 @@ export function postfixCommand(workDir: string, configDir: string): string[] {
     'set +e',
     // `postfix check` as the administrator would run it: its verdict is part of the observation.
     `chroot ${q(M)} /usr/sbin/postfix check > ${q(`${W}/check.out`)} 2>&1; echo $? > ${q(`${W}/check.rc`)}`,
-    `exec strace -f -tt -e trace=socket,bind,listen,setsockopt,close -o ${q(`${W}/trace.txt`)} chroot ${q(M)} ${POSTFIX_MASTER} -d`,
+    `exec strace -f -tt -e trace=socket,bind,listen,setsockopt,close -o ${q(`${W}/trace.txt`)} ${
+      opts.dropCapNetBindService ? 'setpriv --bounding-set=-net_bind_service -- ' : ''
+    }chroot ${q(M)} ${POSTFIX_MASTER} -d`,
   ].join('\n');
   return ['sh', '-c', script];
 }
