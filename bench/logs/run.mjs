@@ -5,7 +5,8 @@
 //
 // Environment: BENCH_LOG_MB (size of the generated file, default 1024), BENCH_LOG_SMALL_MB (the second size used to
 // show memory is flat, default 256), BENCH_LOG_RUNS (timed runs per tool, default 3; the median is reported),
-// BENCH_LOG_KEEP=1 keeps the temp dir. Exports runLogBench() for bench/run.mjs; prints a summary when run directly.
+// BENCH_LOG_KEEP=1 keeps the temp dir, BENCH_LOG_THREADS=1 makes bindcheck scan on one thread (default: its own choice,
+// by the host's cores: large files are scanned in parts on worker threads). Exports runLogBench() for bench/run.mjs; prints a summary when run directly.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -5,7 +5,9 @@ import { readLogEvidence } from '../../dist/evidence/logs/index.js';
 
 const file = process.argv[2];
 const t0 = process.hrtime.bigint();
-const r = await readLogEvidence('/nonexistent-root', { files: [file], noJournal: true, noSyslog: true, maxEvents: 100_000 });
+// BENCH_LOG_THREADS=1 forces the single-threaded scan (default: as bindcheck decides, by the host's cores).
+const threads = process.env.BENCH_LOG_THREADS ? Number(process.env.BENCH_LOG_THREADS) : undefined;
+const r = await readLogEvidence('/nonexistent-root', { files: [file], noJournal: true, noSyslog: true, maxEvents: 100_000, ...(threads ? { parallel: { threads } } : {}) });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
 const byKind = {};

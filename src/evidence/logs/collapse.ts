@@ -11,6 +11,8 @@ import type { RawLogEvent } from './recognise.js';
 export class EventCollapser {
   private readonly byKey = new Map<string, LogEvent>();
   readonly events: LogEvent[] = [];
+  /** The form of each kept event (parallel.ts merges the parts' collapsed events with it). */
+  readonly forms: string[] = [];
   dropped = 0;
 
   constructor(private readonly maxEvents = 10_000) {}
@@ -33,6 +35,7 @@ export class EventCollapser {
     }
     this.byKey.set(key, e);
     this.events.push(e);
+    this.forms.push(raw.form);
   }
 }
 

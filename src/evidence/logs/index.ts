@@ -3,6 +3,8 @@ import { RootFs } from '../../fs/root-fs.js';
 import type { LogEvent, UnseenNote } from '../../model/index.js';
 import { EventCollapser } from './collapse.js';
 import { LineScanner, type LineScannerOptions } from './line-scanner.js';
+import { scanLargeFile, type ParallelOptions } from './parallel.js';
+import { keepSince } from './range-scan.js';
 import { allNeedles, LOG_RECOGNISERS, recogniseHeader, recogniseRaw, type RawLogEvent } from './recognise.js';
 import { findOnPath, findSyslogFiles, journalMessage, scanFile, scanJournal, type JournalEntry, type ScannedFile } from './sources.js';
 import type { SyslogHeader } from './syslog-line.js';
@@ -30,6 +32,8 @@ export interface LogEvidenceOptions {
   noJournal?: boolean;
   /** Scanner tuning, for tests. */
   scanner?: LineScannerOptions;
+  /** Scanning large plain files on several threads (default: when the host has more than one core). */
+  parallel?: ParallelOptions;
   /** PATH to find journalctl on; default process.env.PATH. */
   path?: string;
 }
@@ -55,9 +59,15 @@ export async function readLogEvidence(root: string, opts: LogEvidenceOptions = {
   const sinceMs = opts.since?.getTime();
 
   const scanOne = async (file: string, hostPath: string): Promise<void> => {
+    const big = await scanLargeFile({ file, hostPath, gzip: file.endsWith('.gz') }, { needles, sinceMs, maxEvents: opts.maxEvents ?? 10_000, scanner: opts.scanner }, collapser, opts.parallel);
+    if (big) {
+      scanned.push(big.scanned);
+      if (big.unseen) unseen.push(big.unseen);
+      return;
+    }
     const r = await scanFile({ file, hostPath, gzip: file.endsWith('.gz') }, needles, (text, line) => {
       const raw = recogniseRaw(text, { file, line });
-      if (raw && keep(raw, sinceMs)) collapser.add(raw);
+      if (raw && keepSince(raw, sinceMs)) collapser.add(raw);
     }, opts.scanner);
     if (r.scanned) scanned.push(r.scanned);
     if (r.unseen) unseen.push(r.unseen);
@@ -119,14 +129,6 @@ export function recogniseJournalEntry(entry: JournalEntry, line: number): RawLog
   const unit = raw.event.unit ?? entry.UNIT ?? entry._SYSTEMD_UNIT;
   if (unit !== undefined) raw.event.unit = unit;
   return raw;
-}
-
-function keep(raw: RawLogEvent, sinceMs: number | undefined): boolean {
-  if (sinceMs === undefined || raw.event.time === undefined) return true;
-  // Only timestamps with a year can be compared; BSD syslog times ("Aug 30 14:55:52") are kept.
-  if (!/^\d{4}-/.test(raw.event.time)) return true;
-  const t = Date.parse(raw.event.time);
-  return Number.isNaN(t) || t >= sinceMs;
 }
 
 /**

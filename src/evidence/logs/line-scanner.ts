@@ -31,7 +31,7 @@ export class LineScanner {
   private readonly m: NeedleMatch = { pos: 0, needle: 0, nlBefore: 0 };
 
   constructor(needles: string[], private readonly onLine: (text: string, line: number) => void, opts: LineScannerOptions = {}) {
-    // The SIMD scanner counts long lines only for maxLine ≥ 16 (see needle-scan.ts); tiny limits are for tests.
+    // Tiny limits (tests) use the JavaScript scanner.
     const js = (opts.js ?? false) || (opts.maxLine !== undefined && opts.maxLine < 16);
     this.scanner = createNeedleScanner(needles.map((n) => Buffer.from(n, 'utf8')), { js });
     this.size = Math.min(opts.blockSize ?? this.scanner.capacity, this.scanner.capacity);
