@@ -6,7 +6,7 @@ import { LineScanner, type LineScannerOptions } from './line-scanner.js';
 import { scanLargeFile, type ParallelOptions } from './parallel.js';
 import { keepSince } from './range-scan.js';
 import { allNeedles, LOG_RECOGNISERS, recogniseHeader, recogniseRaw, type RawLogEvent } from './recognise.js';
-import { findOnPath, findSyslogFiles, journalMessage, scanFile, scanJournal, type JournalEntry, type ScannedFile } from './sources.js';
+import { findOnPath, findSyslogFiles, MAX_ROTATED_PER_LOG, journalMessage, scanFile, scanJournal, type JournalEntry, type ScannedFile } from './sources.js';
 import type { SyslogHeader } from './syslog-line.js';
 
 export { collapseEvents, EventCollapser } from './collapse.js';
@@ -74,7 +74,11 @@ export async function readLogEvidence(root: string, opts: LogEvidenceOptions = {
   };
 
   if (!opts.noSyslog) {
-    for (const file of findSyslogFiles(rootFs).files) {
+    const found = findSyslogFiles(rootFs);
+    for (const l of found.leftOut) {
+      unseen.push({ what: `${l.count} older rotations of ${l.log}`, why: `only the newest ${MAX_ROTATED_PER_LOG} are read` });
+    }
+    for (const file of found.files) {
       const resolved = rootFs.resolve(file);
       if (!resolved.ok) {
         unseen.push({ what: file, why: resolved.message });

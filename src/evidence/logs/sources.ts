@@ -26,9 +26,16 @@ export interface ScannedFile {
  * The syslog files under `/var/log` of the root, oldest first within each name: `maillog.3.gz`, `maillog.2.gz`,
  * `maillog.1`, then date-suffixed (`maillog-20170830`, Fedora's logrotate `dateext`), then `maillog`.
  */
-export function findSyslogFiles(rootFs: RootFs): { files: string[] } {
+/**
+ * Rotated generations read per log name, newest first kept: logrotate keeps 4 to 52; an image with thousands (a
+ * broken rotation, or a hostile one) must not make a scan take minutes. What is left out is said.
+ */
+export const MAX_ROTATED_PER_LOG = 30;
+
+export function findSyslogFiles(rootFs: RootFs): { files: string[]; leftOut: { log: string; count: number }[] } {
   const names = rootFs.list('/var/log');
   const files: string[] = [];
+  const leftOut: { log: string; count: number }[] = [];
   for (const base of SYSLOG_BASENAMES) {
     const rotated: { name: string; order: number; date: string }[] = [];
     for (const name of names) {
@@ -40,10 +47,12 @@ export function findSyslogFiles(rootFs: RootFs): { files: string[] } {
       else if ((m = /^-(\d{8,10})$/.exec(rest))) rotated.push({ name, order: 0, date: m[1] as string });
     }
     rotated.sort((a, b) => b.order - a.order || a.date.localeCompare(b.date));
-    for (const r of rotated) files.push(`/var/log/${r.name}`);
+    const dropped = Math.max(0, rotated.length - MAX_ROTATED_PER_LOG);
+    if (dropped > 0) leftOut.push({ log: `/var/log/${base}`, count: dropped });
+    for (const r of rotated.slice(dropped)) files.push(`/var/log/${r.name}`);
     if (names.includes(base)) files.push(`/var/log/${base}`);
   }
-  return { files };
+  return { files, leftOut };
 }
 
 export type OpenResult = { ok: true; fd: number; size: number } | { ok: false; why: string };

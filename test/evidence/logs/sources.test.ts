@@ -253,3 +253,24 @@ describe('maxEvents', () => {
     expect(r.unseen).toEqual([{ what: 'log events', why: '40 further distinct events were not kept' }]);
   });
 });
+
+describe('many rotated logs', () => {
+  it('reads only the newest rotations of each log, says how many it left out, and stays fast', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readLogEvidence } = await import('../../../src/evidence/logs/index.js');
+    const { MAX_ROTATED_PER_LOG } = await import('../../../src/evidence/logs/sources.js');
+    const root = mkdtempSync(join(tmpdir(), 'bc-rotations-'));
+    mkdirSync(join(root, 'var', 'log'), { recursive: true });
+    const n = 9_999; // logrotate's numbered generations: up to 4 digits
+    for (let i = 1; i <= n; i++) writeFileSync(join(root, 'var', 'log', `maillog.${i}`), i === 1 ? 'Aug 30 14:55:52 h sendmail[1]: NOQUEUE: SYSERR(root): opendaemonsocket: daemon MTA: cannot bind: Address already in use\n' : 'x\n');
+    const started = Date.now();
+    const r = await readLogEvidence(root, { live: false, noJournal: true });
+    expect(r.scanned).toHaveLength(MAX_ROTATED_PER_LOG);
+    expect(r.events.map((e) => e.kind)).toEqual(['bind-failed']); // maillog.1 is the newest rotation: kept
+    expect(r.unseen.map((u) => `${u.what}: ${u.why}`)).toContain(`${n - MAX_ROTATED_PER_LOG} older rotations of /var/log/maillog: only the newest ${MAX_ROTATED_PER_LOG} are read`);
+    // Listing 20,000 names is the whole cost; a bound, not a timing assertion on the scan itself.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 120_000);
+});
