@@ -36,8 +36,11 @@ export interface ParallelOptions {
 
 /** How many parts to scan a plain file of `size` bytes in: 1 means the ordinary single-threaded scan. */
 export function partCount(size: number, opts: ParallelOptions = {}, workerAvailable = fs.existsSync(WORKER_FILE)): number {
-  // One runnable process of the load average is taken to be this one (or the one before it, in a benchmark).
-  const threads = Math.min(opts.threads ?? Math.floor(os.availableParallelism() - Math.max(0, (os.loadavg()[0] ?? 0) - 1)), MAX_PARTS);
+  // Split only when the cores are not already busy with other work: on a loaded host the extra thread only
+  // competes (measured). The 1-minute load average lags, so a core counts as free up to a load of cores - 0.5.
+  const cores = os.availableParallelism();
+  const idle = (os.loadavg()[0] ?? 0) < cores - 0.5;
+  const threads = Math.min(opts.threads ?? (idle ? cores : 1), MAX_PARTS);
   if (threads <= 1 || !workerAvailable || size < (opts.minBytes ?? PARALLEL_MIN_BYTES)) return 1;
   return threads;
 }
