@@ -3,6 +3,7 @@ import { unifiedDiff } from '../fixes/diff.js';
 import type { Finding, FixSafety, Severity } from '../model/finding.js';
 import type { Family, Proto } from '../model/endpoint.js';
 import type { Location } from '../model/location.js';
+import type { MailerFacts } from '../model/mailers.js';
 import type { ScanResult } from '../run.js';
 
 export const SCHEMA_VERSION = 1;
@@ -76,6 +77,8 @@ export interface JsonReport {
   daemons: JsonDaemon[];
   hostFacts: Record<string, { value: unknown; origin: 'read' | 'assumed'; source: string }>;
   unseen: { what: string; why: string }[];
+  /** Which MTA this root runs, and where mail submitted with /usr/sbin/sendmail goes. */
+  mailers?: MailerFacts;
   /** Findings left out by an inline `bindcheck: ignore` comment or the baseline file. */
   suppressed: { code: string; file: string; line: number; message: string; by: 'inline' | 'baseline'; reason?: string; where: JsonLocation }[];
 }
@@ -155,6 +158,7 @@ export function toJsonReport(r: ScanResult, version: string): JsonReport {
       Object.entries(inv.hostFacts).map(([k, f]) => [k, { value: f.value, origin: f.origin, source: f.source }]),
     ),
     unseen: inv.unseen,
+    ...(inv.mailers && (inv.mailers.installed.length > 0 || inv.mailers.sendmailInterface || inv.mailers.submission) ? { mailers: inv.mailers } : {}),
     suppressed: r.suppressed.map((s) => ({
       code: s.finding.code,
       file: s.finding.location.file,
