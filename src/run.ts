@@ -9,7 +9,7 @@ import type { Inventory, UnseenNote } from './model/inventory.js';
 import type { Family, Proto } from './model/endpoint.js';
 import type { LiveSocket, TcpState } from './model/live.js';
 import { READERS, type DaemonReader } from './readers/index.js';
-import { readMailers } from './readers/mailers.js';
+import { readMailers, runningMailers } from './readers/mailers.js';
 import { readDaemonUnits } from './readers/units.js';
 
 /** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
@@ -107,6 +107,8 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     hostFacts.localAddresses = { ...la, value: [...la.value, ...opts.extraLocalAddresses], source: `${la.source}, given by caller` };
   }
   const mailers = readMailers(fs);
+  const running = runningMailers(liveSockets);
+  if (running.length > 0) mailers.facts.running = running;
   for (const [k, v] of mailers.sources) sources.set(k, v);
   const inventory: Inventory = {
     mailers: mailers.facts,

@@ -1,4 +1,5 @@
 import type { RootFs } from '../fs/root-fs.js';
+import type { LiveSocket } from '../model/live.js';
 import type { MailerFacts } from '../model/mailers.js';
 import { resolveMtaBinary } from './distro.js';
 import { readSendmailSubmission } from './sendmail/index.js';
@@ -43,4 +44,21 @@ export function readMailers(fs: RootFs): { facts: MailerFacts; sources: Map<stri
     }
   }
   return { facts: out, sources };
+}
+
+const MTA_PROCESSES: Record<string, string> = { sendmail: 'sendmail', 'sendmail-mta': 'sendmail', master: 'postfix', exim4: 'exim', exim: 'exim' };
+const MAIL_PORTS = new Set([25, 465, 587]);
+
+/** Which MTA processes hold a mail port now, from the live socket table (owners need root to see). */
+export function runningMailers(sockets: readonly LiveSocket[]): NonNullable<MailerFacts['running']> {
+  const out: NonNullable<MailerFacts['running']> = [];
+  for (const s of sockets) {
+    if (s.proto !== 'tcp' || s.state !== 'LISTEN' || !MAIL_PORTS.has(s.port)) continue;
+    for (const o of s.owners) {
+      const daemon = MTA_PROCESSES[o.comm];
+      if (!daemon || out.some((r) => r.pid === o.pid && r.endpoint.endsWith(`:${s.port}`))) continue;
+      out.push({ daemon, pid: o.pid, comm: o.comm, ...(o.unit ? { unit: o.unit } : {}), endpoint: `${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}` });
+    }
+  }
+  return out;
 }

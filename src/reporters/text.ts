@@ -87,11 +87,12 @@ export function renderText(r: ScanResult, opts: TextOptions): string {
   if (daemonLines.length > 0) parts.push(daemonLines.join('\n'));
   else parts.push(c.dim(`no daemon configuration found under ${esc(inv.root)}`));
   const m = inv.mailers;
-  if (m && (m.sendmailInterface || m.installed.length > 0 || m.submission)) {
+  if (m && (m.sendmailInterface || m.installed.length > 0 || m.submission || (m.running?.length ?? 0) > 0)) {
     const parts2: string[] = [];
     if (m.sendmailInterface) parts2.push(`/usr/sbin/sendmail is ${m.sendmailInterface.daemon ?? 'unknown'}${m.sendmailInterface.chain.length > 1 ? ` (${m.sendmailInterface.chain.map(esc).join(' → ')})` : ''}`);
     if (m.installed.length > 0) parts2.push(`installed: ${m.installed.map((x) => x.daemon).join(', ')}`);
     if (m.enabled.length > 0) parts2.push(`enabled: ${m.enabled.map((x) => x.unit).join(', ')}`);
+    if (m.running && m.running.length > 0) parts2.push(`running: ${m.running.map((x) => `${x.daemon} (pid ${x.pid} on ${x.endpoint})`).join(', ')}`);
     if (m.submission) parts2.push(`local mail is relayed to ${formatEndpoint(m.submission)} (${esc(formatLocation(m.submission.source))})`);
     parts.push(`${c.bold('mail')}: ${parts2.join('; ')}`);
   }

@@ -159,3 +159,11 @@ describe('scan with caller-known live sockets', () => {
     expect(r.findings.map((f) => f.code)).toEqual(['BC201']);
   });
 });
+
+describe('which mailer is running', () => {
+  it('names MTA processes listening on a mail port from the live table', async () => {
+    const { runningMailers } = await import('../../src/readers/mailers.js');
+    const sockets = [live('0.0.0.0', 25, 'master'), live('127.0.0.1', 587, 'sendmail-mta'), live('0.0.0.0', 80, 'nginx')];
+    expect(runningMailers(sockets).map((r) => `${r.daemon} ${r.endpoint}`)).toEqual(['postfix 0.0.0.0:25', 'sendmail 127.0.0.1:587']);
+  });
+});
