@@ -32,6 +32,9 @@ export interface ScannedFile {
  */
 export const MAX_ROTATED_PER_LOG = 30;
 
+/** Daemons' own log files that carry bind failures (Exim writes them to its mainlog and paniclog, not syslog). */
+export const DAEMON_LOG_FILES = ['/var/log/exim4/mainlog', '/var/log/exim4/paniclog', '/var/log/exim/main.log', '/var/log/exim/panic.log'];
+
 export function findSyslogFiles(rootFs: RootFs): { files: string[]; leftOut: { log: string; count: number }[] } {
   const names = rootFs.list('/var/log');
   const files: string[] = [];
@@ -52,6 +55,7 @@ export function findSyslogFiles(rootFs: RootFs): { files: string[]; leftOut: { l
     for (const r of rotated.slice(dropped)) files.push(`/var/log/${r.name}`);
     if (names.includes(base)) files.push(`/var/log/${base}`);
   }
+  for (const f of DAEMON_LOG_FILES) if (rootFs.exists(f)) files.push(f);
   return { files, leftOut };
 }
 

@@ -274,3 +274,20 @@ describe('many rotated logs', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 });
+
+describe("daemons' own log files", () => {
+  it("reads Exim's paniclog under /var/log/exim4 (real lines of the real exim)", async () => {
+    const { mkdtempSync, mkdirSync, copyFileSync, readdirSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const rec = join(import.meta.dirname, '..', '..', 'integration', 'recorded', 'exim');
+    const scenario = readdirSync(rec).find((d) => /daemon abandoned/.test(readFileSync(join(rec, d, 'paniclog.txt'), 'utf8')));
+    expect(scenario).toBeDefined();
+    const root = mkdtempSync(join(tmpdir(), 'bc-eximlog-'));
+    mkdirSync(join(root, 'var', 'log', 'exim4'), { recursive: true });
+    copyFileSync(join(rec, scenario as string, 'paniclog.txt'), join(root, 'var', 'log', 'exim4', 'paniclog'));
+    const r = await readLogEvidence(root, { live: false, noJournal: true });
+    expect(r.scanned.map((s) => s.file)).toEqual(['/var/log/exim4/paniclog']);
+    expect(r.events.some((e) => e.daemon === 'exim' && e.errno !== undefined && e.port !== undefined)).toBe(true);
+  });
+});
