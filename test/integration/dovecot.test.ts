@@ -12,10 +12,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errnoName, observeOnce } from './harness/oracle.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { dovecotRecogniser } from '../../src/evidence/logs/recognisers/dovecot.js';
@@ -182,11 +183,6 @@ interface Observation {
   running: boolean;
 }
 
-function errnoName(e: string | number): string {
-  if (typeof e === 'string') return e;
-  const hit = Object.entries(osConstants.errno).find(([, n]) => n === e);
-  return hit ? hit[0] : String(e);
-}
 
 function normalizeOutcome(o: { ok: true } | { ok: false; call: string; errno?: string | number } | { ok: 'unknown' }) {
   if (o.ok === true) return { ok: true };
@@ -200,7 +196,6 @@ if (!env.ok && !env.required) console.warn(`[dovecot oracle] skipped: ${env.reas
 
 describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-dovecot-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   beforeAll(() => {
     if (!env.ok) throw new Error(`CI requires the dovecot oracle, but: ${env.reasons.join('; ')}`);
@@ -269,14 +264,7 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     it('real dovecot: start observed', async () => {

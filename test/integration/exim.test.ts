@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { observeOnce } from './harness/oracle.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { eximReader, readExim } from '../../src/readers/exim/index.js';
@@ -157,7 +158,6 @@ const listening = (o: Observation, address: string, port: number) =>
 
 describe.runIf(ok || env.required)('real exim vs bindcheck', () => {
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-exim-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   afterAll(() => {
     if (process.env.BINDCHECK_KEEP_TMP !== '1') rmSync(tmpBase, { recursive: true, force: true });
@@ -231,14 +231,7 @@ describe.runIf(ok || env.required)('real exim vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     it('real exim: start observed', async () => {

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeOnce } from './harness/oracle.js';
 import { scan, type ExtraLiveSocket } from '../../src/index.js';
 import { nginxReader } from '../../src/readers/nginx/index.js';
 import { nginxRecogniser } from '../../src/evidence/logs/recognisers/nginx.js';
@@ -154,7 +155,6 @@ if (!env.ok && !env.required) console.warn(`[nginx oracle] skipped: ${env.reason
 
 describe.runIf(env.ok || env.required)('real nginx vs bindcheck', () => {
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-nginx-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   beforeAll(() => {
     if (!env.ok) throw new Error(`CI requires the nginx oracle, but: ${env.reasons.join('; ')}`);
@@ -213,14 +213,7 @@ describe.runIf(env.ok || env.required)('real nginx vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     const skipReason = env.ok ? sc.skip?.() : undefined;

@@ -10,10 +10,11 @@
  * Missing prerequisites → skipped with the reason printed, except under CI (process.env.CI) where that fails.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errnoName, observeOnce } from './harness/oracle.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { postfixReader } from '../../src/readers/postfix/index.js';
 import { postfixRecogniser } from '../../src/evidence/logs/recognisers/postfix.js';
@@ -207,11 +208,6 @@ interface Observation {
   exit: number | undefined;
 }
 
-function errnoName(e: string | number): string {
-  if (typeof e === 'string') return e;
-  const hit = Object.entries(osConstants.errno).find(([, n]) => n === e);
-  return hit ? hit[0] : String(e);
-}
 
 function normalizeOutcome(o: Outcome | { ok: 'unknown' } | { ok: false; call: 'none' }) {
   if (o.ok === true) return { ok: true };
@@ -227,7 +223,6 @@ if (!env.ok && !env.required) console.warn(`[postfix oracle] skipped: ${env.reas
 
 describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-postfix-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   beforeAll(() => {
     if (!env.ok) throw new Error(`CI requires the postfix oracle, but: ${env.reasons.join('; ')}`);
@@ -283,14 +278,7 @@ describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     it('real postfix: `postfix check` passes and the first start is observed', async () => {

@@ -10,10 +10,11 @@
  * except under CI where that is a failure.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errnoName, observeOnce } from './harness/oracle.js';
 import { applyEdits } from '../../src/fixes/apply.js';
 import { main } from '../../src/cli.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
@@ -244,11 +245,6 @@ function verbatimCf(text: string): { text: string; lineNumbers: number[] } {
   return { text, lineNumbers };
 }
 
-function errnoName(e: string | number): string {
-  if (typeof e === 'string') return e;
-  const hit = Object.entries(osConstants.errno).find(([, n]) => n === e);
-  return hit ? hit[0] : String(e);
-}
 
 function normalizeOutcome(o: PredictedSocket['outcome'] | Outcome | { ok: 'unknown' }) {
   if (o.ok === true) return { ok: true };
@@ -269,7 +265,6 @@ if (!env.ok && !env.required) {
 describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
   let baseCf = '';
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-sendmail-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   beforeAll(() => {
     if (!env.ok) throw new Error(`CI requires the sendmail oracle, but: ${env.reasons.join('; ')}`);
@@ -341,14 +336,7 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     it('real sendmail: first start attempt observed', async () => {

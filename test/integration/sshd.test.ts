@@ -12,10 +12,11 @@
  * CI where that is a failure.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errnoName, observeOnce } from './harness/oracle.js';
 import { scan, type ExtraLiveSocket } from '../../src/index.js';
 import { sshdReader } from '../../src/readers/sshd/index.js';
 import { sshdRecogniser } from '../../src/evidence/logs/recognisers/sshd.js';
@@ -141,11 +142,6 @@ interface Observation {
   sshdTest?: { code: number; output: string };
 }
 
-function errnoName(e: string | number): string {
-  if (typeof e === 'string') return e;
-  const hit = Object.entries(osConstants.errno).find(([, n]) => n === e);
-  return hit ? hit[0] : String(e);
-}
 
 function normalizeOutcome(o: { ok: true } | { ok: false; call: string; errno?: string | number } | { ok: 'unknown' }) {
   if (o.ok === true) return { ok: true };
@@ -163,7 +159,6 @@ if (!env.ok && !env.required) console.warn(`[sshd oracle] skipped: ${env.reasons
 
 describe.runIf(env.ok || env.required)('real sshd vs bindcheck', () => {
   const tmpBase = mkdtempSync(join(tmpdir(), 'bindcheck-it-sshd-'));
-  const observations = new Map<string, Promise<Observation>>();
 
   beforeAll(() => {
     if (!env.ok) throw new Error(`CI requires the sshd oracle, but: ${env.reasons.join('; ')}`);
@@ -219,14 +214,7 @@ describe.runIf(env.ok || env.required)('real sshd vs bindcheck', () => {
     }
   }
 
-  const observe = (sc: Scenario) => {
-    let p = observations.get(sc.id);
-    if (!p) {
-      p = runScenario(sc);
-      observations.set(sc.id, p);
-    }
-    return p;
-  };
+  const observe = observeOnce(runScenario);
 
   describe.concurrent.each(SCENARIOS)('$id: $title', (sc) => {
     it('real sshd: start observed', async () => {
