@@ -9,6 +9,7 @@ import type { Inventory, UnseenNote } from './model/inventory.js';
 import type { Family, Proto } from './model/endpoint.js';
 import type { LiveSocket, TcpState } from './model/live.js';
 import { READERS, type DaemonReader } from './readers/index.js';
+import { defaultConfigPaths, readDistro } from './readers/distro.js';
 import { readMailers, runningMailers } from './readers/mailers.js';
 import { readDaemonUnits } from './readers/units.js';
 
@@ -62,11 +63,18 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   const unseen: UnseenNote[] = [];
   const daemons = [];
   const units = [];
+  const distro = readDistro(fs);
   for (const reader of readers) {
     const u = readDaemonUnits(fs, reader.daemon, reader.units);
     units.push(...u.units);
     const argv = u.units.find((x) => x.execStart)?.execStart?.argv;
-    const r = reader.read(fs, { ...(u.configPath !== undefined ? { configPath: u.configPath } : {}), ...(argv ? { argv } : {}) });
+    let r = reader.read(fs, { ...(u.configPath !== undefined ? { configPath: u.configPath } : {}), ...(argv ? { argv } : {}) });
+    if (!r.found && u.configPath === undefined) {
+      // Nothing where the reader looks by default: try where this distribution keeps the daemon's config
+      // (Exim is /etc/exim/exim.conf on Red Hat, /var/lib/exim4/… on Debian).
+      const alt = defaultConfigPaths(distro, reader.daemon).find((p) => fs.exists(p));
+      if (alt !== undefined) r = reader.read(fs, { configPath: alt, ...(argv ? { argv } : {}) });
+    }
     const creds = u.credentials;
     if (creds) {
       for (const plan of r.plans) {
@@ -111,6 +119,7 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   if (running.length > 0) mailers.facts.running = running;
   for (const [k, v] of mailers.sources) sources.set(k, v);
   const inventory: Inventory = {
+    distro,
     mailers: mailers.facts,
     root,
     live: hasProc && fs.root === '/',

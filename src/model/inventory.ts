@@ -2,6 +2,7 @@ import type { Finding } from './finding.js';
 import type { HostFacts, LiveSocket } from './live.js';
 import type { DaemonPlan } from './planned.js';
 import type { UnitFacts } from './runtime.js';
+import type { Location } from './location.js';
 import type { MailerFacts } from './mailers.js';
 
 /** What a scan could not see, and why ("owner of sockets needs root"). */
@@ -19,6 +20,8 @@ export interface Inventory {
   daemons: DaemonPlan[];
   /** The daemons' systemd units as the root's unit files define them. */
   units: UnitFacts[];
+  /** The distribution, from the root's os-release (it decides default config paths). */
+  distro?: { id: string; family: string; prettyName?: string; source: Location };
   /** Which mail transfer agent the root runs, and where locally submitted mail goes. */
   mailers?: MailerFacts;
   liveSockets: LiveSocket[];

@@ -77,6 +77,8 @@ export interface JsonReport {
   daemons: JsonDaemon[];
   hostFacts: Record<string, { value: unknown; origin: 'read' | 'assumed'; source: string }>;
   unseen: { what: string; why: string }[];
+  /** The distribution, from the root's os-release. */
+  distro?: { id: string; family: string; prettyName?: string; source: JsonLocation };
   /** Which MTA this root runs, and where mail submitted with /usr/sbin/sendmail goes. */
   mailers?: MailerFacts;
   /** Findings left out by an inline `bindcheck: ignore` comment or the baseline file. */
@@ -158,6 +160,7 @@ export function toJsonReport(r: ScanResult, version: string): JsonReport {
       Object.entries(inv.hostFacts).map(([k, f]) => [k, { value: f.value, origin: f.origin, source: f.source }]),
     ),
     unseen: inv.unseen,
+    ...(inv.distro && inv.distro.source.line > 0 ? { distro: { id: inv.distro.id, family: inv.distro.family, ...(inv.distro.prettyName ? { prettyName: inv.distro.prettyName } : {}), source: loc(inv.distro.source) } } : {}),
     ...(inv.mailers && (inv.mailers.installed.length > 0 || inv.mailers.sendmailInterface || inv.mailers.submission) ? { mailers: inv.mailers } : {}),
     suppressed: r.suppressed.map((s) => ({
       code: s.finding.code,

@@ -37,3 +37,18 @@ describe('the daemon reads the config its unit names', () => {
     expect(s.findings).toEqual([]);
   });
 });
+
+describe('the distribution decides where a config is looked for', () => {
+  it("Red Hat's /etc/exim/exim.conf is read when Debian's paths are absent; the report names the distribution", () => {
+    const r = root({
+      '/etc/os-release': 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40"\n',
+      '/etc/exim/exim.conf': 'local_interfaces = <; 127.0.0.1 ; 192.0.2.99\ndaemon_smtp_ports = 25\nbegin routers\n',
+    });
+    const s = scanInventory({ root: r, live: false });
+    expect(s.inventory.distro).toMatchObject({ id: 'fedora', family: 'rhel' });
+    const exim = s.inventory.daemons.find((d) => d.daemon === 'exim');
+    expect(exim?.config).toBe('/etc/exim/exim.conf');
+    expect(exim?.sockets.map((x) => `${x.address}:${x.port}`)).toEqual(['127.0.0.1:25', '192.0.2.99:25']);
+    expect(s.findings.map((f) => f.code)).toContain('BC202');
+  });
+});
