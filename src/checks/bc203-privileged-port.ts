@@ -24,6 +24,9 @@ export const bc203: Check = {
       finding.evidence = [
         plannedEvidence(f.socket, 'asks'),
         { location: { file: start.source, line: 0 }, label: `net.ipv4.ip_unprivileged_port_start = ${start.value}${start.origin === 'assumed' ? ' (assumed Linux default)' : ''}` },
+        ...f.socket.derivation
+          .filter((d) => /CAP_NET_BIND_SERVICE|CapabilityBoundingSet|User=/.test(d))
+          .map((d) => ({ location: f.socket.source, label: `who binds: ${d}` })),
         outcomeEvidence(f),
       ];
       const after = consequenceEvidence(f);

@@ -79,7 +79,8 @@ export function consequenceEvidence(f: FailedSocket): EvidenceItem | undefined {
     return { location: { file: f.plan.config, line: 0 }, label: `${f.plan.daemon} still tries its other sockets, then exits${st}: none of its sockets stay open` };
   }
   const r = f.plan.retry;
-  const retry = r ? `retries ${r.attempts} times every ${r.intervalSeconds} s, then ` : '';
+  const retried = r !== undefined && r.attempts > 0 && (r.errnos === undefined || r.errnos.includes(f.outcome.errno));
+  const retry = retried ? `retries ${r.attempts} times every ${r.intervalSeconds} s, then ` : r?.errnos ? `does not retry ${f.outcome.errno} and ` : '';
   const status = r?.exitStatus !== undefined ? ` with status ${r.exitStatus}` : '';
   return { location: { file: f.plan.config, line: 0 }, label: `${f.plan.daemon} ${retry}exits${status}: none of its sockets stay open` };
 }

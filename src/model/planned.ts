@@ -88,5 +88,11 @@ export interface DaemonPlan {
    */
   onFailure: 'exit' | 'continue' | 'exit-after-all';
   /** Retries of a failed socket before giving up, and their interval, when the daemon retries. */
-  retry?: { attempts: number; intervalSeconds: number; exitStatus?: number };
+  retry?: {
+    attempts: number;
+    intervalSeconds: number;
+    exitStatus?: number;
+    /** The errors the daemon retries; any other ends it at once (sendmail's transienterror). Undefined: all. */
+    errnos?: string[];
+  };
 }

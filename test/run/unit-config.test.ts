@@ -52,3 +52,18 @@ describe('the distribution decides where a config is looked for', () => {
     expect(s.findings.map((f) => f.code)).toContain('BC202');
   });
 });
+
+describe('what the daemon does after a failure depends on the error', () => {
+  it('sendmail retries EADDRINUSE but exits at once on EACCES (unit without CAP_NET_BIND_SERVICE)', () => {
+    const r = root({
+      '/etc/systemd/system/sendmail.service': '[Service]\nExecStart=/usr/sbin/sendmail -bd\nCapabilityBoundingSet=~CAP_NET_BIND_SERVICE\n',
+      '/etc/mail/sendmail.cf': 'O DaemonPortOptions=Port=25,Addr=127.0.0.1, Name=MTA\n',
+    });
+    const s = scanInventory({ root: r, live: false });
+    const f = s.findings.find((x) => x.code === 'BC203');
+    expect(f?.evidence.at(-1)?.label).toMatch(/does not retry EACCES and exits with status 71/);
+    expect(f?.evidence.some((e) => /CapabilityBoundingSet/.test(e.label))).toBe(true);
+    const seed = scanInventory({ root: join(import.meta.dirname, '..', '..', 'examples', 'seed-appliance'), live: false });
+    expect(seed.findings.find((x) => x.code === 'BC101')?.evidence.at(-1)?.label).toMatch(/retries 10 times every 5 s, then exits with status 71/);
+  });
+});

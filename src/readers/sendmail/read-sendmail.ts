@@ -212,6 +212,7 @@ export function readSendmail(fs: RootFs, opts: SendmailReadOptions = {}): Sendma
       attempts: SENDMAIL_BEHAVIOUR.retries,
       intervalSeconds: SENDMAIL_BEHAVIOUR.intervalSeconds,
       exitStatus: SENDMAIL_BEHAVIOUR.exitStatus,
+      errnos: [...SENDMAIL_BEHAVIOUR.transientErrnos],
     },
   });
   return result;

@@ -77,7 +77,7 @@ describe('readSendmail behaviour', () => {
     expect(plan.config).toBe('/etc/mail/sendmail.cf');
     expect(plan.startup).toBe('bind-all-then-listen');
     expect(plan.onFailure).toBe('exit');
-    expect(plan.retry).toEqual({ attempts: 10, intervalSeconds: 5, exitStatus: 71 });
+    expect(plan.retry).toEqual({ attempts: 10, intervalSeconds: 5, exitStatus: 71, errnos: expect.arrayContaining(['EADDRINUSE', 'EADDRNOTAVAIL']) });
     expect(plan.units).toEqual(['sendmail.service']);
     expect(plan.sockets.map((s) => `${s.name} ${s.address}:${s.port}`)).toEqual(['MTA 0.0.0.0:25', 'MTA 127.0.0.1:25']);
     expect(plan.sockets.every((s) => s.reuseAddr && !s.reusePort && s.v6Only === undefined && s.uid === 0 && s.listens)).toBe(true);
