@@ -1,6 +1,7 @@
 import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { DaemonPlan } from '../model/planned.js';
+import { apacheReader } from './apache/index.js';
 import { dovecotReader } from './dovecot/index.js';
 import { eximReader } from './exim/index.js';
 import { nginxReader } from './nginx/index.js';
@@ -46,4 +47,5 @@ export const READERS: readonly DaemonReader[] = [
   dovecotReader,
   sshdReader,
   nginxReader,
+  apacheReader,
 ];

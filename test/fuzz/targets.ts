@@ -9,6 +9,7 @@ import { scanLogText } from '../../src/evidence/logs/index.js';
 import { analyzeStraceText } from '../../src/evidence/strace/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { parseSystemctlStatus } from '../../src/live/systemd-state.js';
+import { apacheReader } from '../../src/readers/apache/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { eximReader } from '../../src/readers/exim/index.js';
 import { nginxReader } from '../../src/readers/nginx/index.js';
@@ -42,6 +43,7 @@ export function fuzzTargets(): { targets: Record<string, FuzzTarget>; cleanup: (
       'exim-conf': { run: viaRoot('/etc/exim4/exim4.conf', (fs) => eximReader.read(fs, {})), file: '/etc/exim4/exim4.conf' },
       'dovecot-conf': { run: viaRoot('/etc/dovecot/dovecot.conf', (fs) => dovecotReader.read(fs, {})), file: '/etc/dovecot/dovecot.conf' },
       'sshd-config': { run: viaRoot('/etc/ssh/sshd_config', (fs) => sshdReader.read(fs, {})), file: '/etc/ssh/sshd_config' },
+      'apache-conf': { run: viaRoot('/etc/apache2/apache2.conf', (fs) => apacheReader.read(fs, {})), file: '/etc/apache2/apache2.conf' },
       'nginx-conf': { run: viaRoot('/etc/nginx/nginx.conf', (fs) => nginxReader.read(fs, {})), file: '/etc/nginx/nginx.conf' },
       'unit-file': { run: (t) => parseUnitText(t, '/x.service'), file: '/x.service' },
       'env-file': { run: (t) => parseEnvFile(t, '/x.env'), file: '/x.env' },
