@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errnoName, observeOnce } from './harness/oracle.js';
+import { attemptLine, errnoName, observeOnce } from './harness/oracle.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
 import { postfixReader } from '../../src/readers/postfix/index.js';
 import { postfixRecogniser } from '../../src/evidence/logs/recognisers/postfix.js';
@@ -369,19 +369,10 @@ describe.runIf(env.ok || env.required)('real postfix vs bindcheck', () => {
   });
 });
 
-function describeOutcome(a: NetSocketAttempt): string {
-  const o = a.outcome;
-  if (o.ok === true) return 'ok';
-  if (o.ok === 'unknown') return 'unknown';
-  return `${o.call} ${o.errno}`;
-}
-
 function summarize(o: Observation): string {
   const lines = [`[postfix oracle] ${o.scenario.id} (${o.wait.elapsedMs} ms${o.wait.timedOut ? ', TIMED OUT' : ''}) exit=${o.exit ?? 'running'} check=${o.check.rc}`];
   for (const a of o.attempts) {
-    const s = a.socket;
-    const opts = s.options.map((x) => `${x.name}=${x.value}`).join(' ');
-    lines.push(`  pid ${s.pid} fd ${s.fd} ${a.proto}/${a.family} ${a.address}:${a.port} [${opts}] -> ${describeOutcome(a)}`);
+    lines.push(`  ${attemptLine(a)}`);
   }
   for (const l of o.logLines) lines.push(`  log: ${l}`);
   for (const r of o.ss.rows) lines.push(`  ss: ${r.raw}`);

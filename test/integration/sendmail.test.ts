@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errnoName, observeOnce } from './harness/oracle.js';
+import { describeOutcome, errnoName, observeOnce } from './harness/oracle.js';
 import { applyEdits } from '../../src/fixes/apply.js';
 import { main } from '../../src/cli.js';
 import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
@@ -445,13 +445,6 @@ function firstAttemptFailureNames(o: Observation): string[] {
     .map((l) => /opendaemonsocket: daemon (.+?): cannot (?:bind|listen)/.exec(l)?.[1])
     .filter((n): n is string => n !== undefined)
     .slice(0, failures);
-}
-
-function describeOutcome(a: NetSocketAttempt): string {
-  const o = a.outcome;
-  if (o.ok === true) return 'ok';
-  if (o.ok === 'unknown') return 'unknown';
-  return `${o.call} ${o.errno}`;
 }
 
 function summarize(o: Observation): string {

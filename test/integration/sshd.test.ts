@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errnoName, observeOnce } from './harness/oracle.js';
+import { attemptLine, errnoName, observeOnce } from './harness/oracle.js';
 import { scan, type ExtraLiveSocket } from '../../src/index.js';
 import { sshdReader } from '../../src/readers/sshd/index.js';
 import { sshdRecogniser } from '../../src/evidence/logs/recognisers/sshd.js';
@@ -285,19 +285,10 @@ describe.runIf(env.ok || env.required)('real sshd vs bindcheck', () => {
   });
 });
 
-function describeOutcome(a: NetSocketAttempt): string {
-  const o = a.outcome;
-  if (o.ok === true) return 'ok';
-  if (o.ok === 'unknown') return 'unknown';
-  return `${o.call} ${o.errno}`;
-}
-
 function summarize(o: Observation): string {
   const lines = [`[sshd oracle] ${o.scenario.id} (${o.wait.elapsedMs} ms, exit ${o.wait.commandExit ?? 'none: running'})`];
   for (const a of o.attempts) {
-    const s = a.socket;
-    const opts = s.options.map((x) => `${x.name}=${x.value}`).join(' ');
-    lines.push(`  pid ${s.pid} fd ${s.fd} ${a.proto}/${a.family} ${a.address}:${a.port} [${opts}] -> ${describeOutcome(a)}`);
+    lines.push(`  ${attemptLine(a)}`);
   }
   for (const l of o.logLines) lines.push(`  log: ${l}`);
   for (const r of o.ss.rows) lines.push(`  ss: ${r.raw}`);

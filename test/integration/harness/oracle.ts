@@ -1,4 +1,5 @@
 import { constants as osConstants } from 'node:os';
+import type { NetSocketAttempt } from './strace.js';
 
 /** `98` → `EADDRINUSE`; a name stays a name. strace prints names, the harness's helpers may print numbers. */
 export function errnoName(e: string | number): string {
@@ -21,4 +22,19 @@ export function observeOnce<S extends { id: string }, O>(run: (sc: S) => Promise
     }
     return p;
   };
+}
+
+/** `ok`, `unknown` (bound, never listened), or `bind EADDRINUSE`: one traced attempt's outcome in a word or two. */
+export function describeOutcome(a: NetSocketAttempt): string {
+  const o = a.outcome;
+  if (o.ok === true) return 'ok';
+  if (o.ok === 'unknown') return 'unknown';
+  return `${o.call} ${o.errno}`;
+}
+
+/** One line of a scenario summary: who bound what, with which options, and how it went. */
+export function attemptLine(a: NetSocketAttempt): string {
+  const s = a.socket;
+  const opts = s.options.map((x) => `${x.name}=${x.value}`).join(' ');
+  return `pid ${s.pid} fd ${s.fd} ${a.proto}/${a.family} ${a.address}:${a.port} [${opts}] -> ${describeOutcome(a)}`;
 }
