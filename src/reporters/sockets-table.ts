@@ -1,3 +1,4 @@
+import { escapeProcessText } from '../text/escape.js';
 import type { LiveSocket, ProcessInfo } from '../model/live.js';
 
 /** ss's names for the states (ss.c sstate_name), so the table reads like `ss -ltnup`. */
@@ -96,36 +97,7 @@ function units(owners: readonly ProcessInfo[]): string {
   return [...seen].join(',');
 }
 
-/**
- * Make process-controlled text safe for a terminal: a process chooses its comm and argv, so they may hold escape
- * sequences, line breaks or bidi overrides that would forge or hide table rows. C0/C1 controls and DEL become
- * \xNN; bidi controls, zero-width and line/paragraph separators become \u{...}; a backslash is doubled so the
- * escapes stay unambiguous.
- */
+/** Process-controlled text (comm, argv) made safe for a terminal, backslashes doubled so escapes stay unambiguous. */
 export function escapeTerminal(text: string): string {
-  if (!NEEDS_ESCAPE.test(text)) return text;
-  let out = '';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    if (ch === '\\') out += '\\\\';
-    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (isInvisibleFormat(cp)) out += `\\u{${cp.toString(16)}}`;
-    else out += ch;
-  }
-  return out;
-}
-
-/** Any character escapeTerminal() would change: the common case (plain ASCII names) skips the per-character loop. */
-const NEEDS_ESCAPE = /[\\\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
-
-function isInvisibleFormat(cp: number): boolean {
-  return (
-    cp === 0x061c || // Arabic letter mark
-    cp === 0x00ad || // soft hyphen
-    (cp >= 0x200b && cp <= 0x200f) || // zero-width, LRM, RLM
-    (cp >= 0x2028 && cp <= 0x202e) || // line/paragraph separators, LRE..RLO
-    (cp >= 0x2060 && cp <= 0x2069) || // word joiner, invisible operators, LRI..PDI
-    cp === 0xfeff || // BOM / zero-width no-break space
-    (cp >= 0xfff9 && cp <= 0xfffb) // interlinear annotation
-  );
+  return escapeProcessText(text);
 }

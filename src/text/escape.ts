@@ -2,14 +2,28 @@
  * Text from configs, logs and process tables may carry control characters, ANSI escapes or bidi overrides
  * meant to fool a terminal. Everything bindcheck prints from such sources goes through here.
  */
-// C0 and C1 controls (tab kept), DEL, bidi embeddings/overrides/isolates, zero-width and line/para separators.
-const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/gu;
+// C0 and C1 controls (tab kept), DEL, soft hyphen, Arabic letter mark, zero-width characters, LRM/RLM,
+// line/paragraph separators, bidi embeddings/overrides/isolates, word joiners, BOM, interlinear annotations.
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/gu;
+const UNSAFE_OR_BACKSLASH = new RegExp(`\\\\|${UNSAFE.source}`, 'gu');
 
+function escapeChar(c: string): string {
+  if (c === '\\') return '\\\\';
+  const cp = c.codePointAt(0) ?? 0;
+  return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+}
+
+/** Config and log text: unsafe characters escaped; backslashes kept, so a code frame or diff reads as the file does. */
 export function escapeForTerminal(s: string): string {
-  return s.replace(UNSAFE, (c) => {
-    const cp = c.codePointAt(0) ?? 0;
-    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
-  });
+  return s.replace(UNSAFE, escapeChar);
+}
+
+/**
+ * Text wholly chosen by another process (comm, argv in the socket table): also `\` as `\\`, so an escape in the
+ * output is never ambiguous with text the process wrote.
+ */
+export function escapeProcessText(s: string): string {
+  return s.replace(UNSAFE_OR_BACKSLASH, escapeChar);
 }
 
 // What JSON.stringify leaves raw but a terminal acts on: DEL, C1 controls (U+009B is CSI), bidi controls,

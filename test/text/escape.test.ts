@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeForTerminal } from '../../src/text/escape.js';
+import { escapeForTerminal, escapeProcessText } from '../../src/text/escape.js';
 
 const DANGEROUS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/u;
 
@@ -11,6 +11,12 @@ describe('escapeForTerminal', () => {
     expect(escapeForTerminal('\u009b2J')).toBe('\\x9b2J');
     expect(escapeForTerminal('admin\u202etxt.exe')).toBe('admin\\u{202e}txt.exe');
     expect(escapeForTerminal('tab\tkept')).toBe('tab\tkept');
+  });
+
+  it('escapes soft hyphens, word joiners and annotation marks; process text also doubles backslashes', () => {
+    expect(escapeForTerminal('a\u00adb\u2060c\ufff9d')).toBe('a\\xadb\\u{2060}c\\u{fff9}d');
+    expect(escapeForTerminal('E=\\r\\n')).toBe('E=\\r\\n');
+    expect(escapeProcessText('x\\y\u001b')).toBe('x\\\\y\\x1b');
   });
 
   it('never lets a dangerous character through, for any string', () => {
