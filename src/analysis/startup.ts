@@ -1,6 +1,6 @@
 import { SimulatedNamespace, type SimSocketView as SimSocket } from '../kernel/index.js';
 import type { HostFacts, LiveSocket } from '../model/live.js';
-import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
+import { failurePolicy, type DaemonPlan, type PlannedSocket } from '../model/planned.js';
 
 /** A socket that stood in the way: one of a daemon's planned sockets, or a live socket on the host. */
 export type Holder =
@@ -123,7 +123,7 @@ export function replayDaemon(
   const sims: (SimSocket | undefined)[] = [];
   let stopped = false;
   const giveUp = (i: number): void => {
-    if (plan.onFailure !== 'exit' || plan.sockets[i]?.optional) return;
+    if (plan.sockets[i]?.optional || failurePolicy(plan, errnoOf(outcomes[i])) !== 'exit') return;
     stopped = true;
     const why = `${plan.daemon} gives up after ${plan.sockets[i]?.name ?? 'a socket'} fails, before reaching this one`;
     for (let j = 0; j < plan.sockets.length; j++) {
@@ -181,10 +181,17 @@ export function replayDaemon(
 }
 
 /**
- * Whether the daemon comes up: with every non-optional socket, or — for a daemon that carries on without a failed
- * socket (sshd) — with at least one. A daemon with no sockets at all has nothing to fail.
+ * Whether the daemon comes up: with every non-optional socket, or — where the daemon carries on without a failed
+ * socket for that error (sshd) — with at least one. A daemon with no sockets at all has nothing to fail.
  */
 export function daemonStarts(plan: DaemonPlan, outcomes: SocketOutcome[]): boolean {
-  if (plan.onFailure === 'continue') return outcomes.length === 0 || outcomes.some((o) => o.ok === true);
-  return outcomes.every((o, i) => o.ok === true || plan.sockets[i]?.optional === true);
+  const failed = outcomes.filter((o, i) => o.ok === false && plan.sockets[i]?.optional !== true);
+  if (failed.length === 0) return true;
+  if (failed.every((o) => failurePolicy(plan, errnoOf(o)) === 'continue')) return outcomes.some((o) => o.ok === true);
+  return false;
+}
+
+/** The errno of a failed outcome; undefined for success and for calls never made. */
+export function errnoOf(o: SocketOutcome | undefined): string | undefined {
+  return o && o.ok === false && o.call !== 'none' ? o.errno : undefined;
 }

@@ -3,7 +3,7 @@ import type { EvidenceItem, Finding, Fix } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import { formatEndpoint } from '../model/endpoint.js';
 import type { LiveSocket } from '../model/live.js';
-import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
+import { failurePolicy, type DaemonPlan, type PlannedSocket } from '../model/planned.js';
 import type { CheckContext } from './types.js';
 
 /** A planned socket whose first start attempt fails, with everything needed to explain it. */
@@ -71,10 +71,11 @@ export function consequenceEvidence(f: FailedSocket): EvidenceItem | undefined {
   if (f.socket.optional) {
     return { location: f.socket.source, label: `${f.plan.daemon} marks ${f.socket.name} optional and carries on without it` };
   }
-  if (f.plan.onFailure === 'continue') {
+  const policy = failurePolicy(f.plan, f.outcome.errno);
+  if (policy === 'continue') {
     return { location: f.socket.source, label: `${f.plan.daemon} carries on without ${formatEndpoint(f.socket)}` };
   }
-  if (f.plan.onFailure === 'exit-after-all') {
+  if (policy === 'exit-after-all') {
     const st = f.plan.retry?.exitStatus !== undefined ? ` with status ${f.plan.retry.exitStatus}` : '';
     return { location: { file: f.plan.config, line: 0 }, label: `${f.plan.daemon} still tries its other sockets, then exits${st}: none of its sockets stay open` };
   }

@@ -66,6 +66,19 @@ export type StartupOrder =
   /** All sockets are bound first, then listen() is called on each in order (sendmail). */
   | 'bind-all-then-listen';
 
+/** What a daemon does when a socket cannot be created: see DaemonPlan.onFailure. */
+export type FailurePolicy = 'exit' | 'continue' | 'exit-after-all';
+
+/** The errors bind() and listen() report (the kernel model's errno set). */
+export type FailureErrno = 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EACCES' | 'EINVAL';
+
+/** The daemon's policy after a socket failed with `errno` (its default when the errno is unknown). */
+export function failurePolicy(plan: Pick<DaemonPlan, 'onFailure' | 'onFailureByErrno'>, errno: string | undefined): FailurePolicy {
+  const byErrno = plan.onFailureByErrno;
+  if (byErrno && errno !== undefined && Object.hasOwn(byErrno, errno)) return byErrno[errno as FailureErrno] ?? plan.onFailure;
+  return plan.onFailure;
+}
+
 /** What a reader learned about one daemon instance. */
 export interface DaemonPlan {
   /** Daemon identifier, e.g. `sendmail`. */
@@ -86,7 +99,12 @@ export interface DaemonPlan {
    * `continue` — it carries on with the next socket and keeps running without the failed one;
    * `exit-after-all` — it still tries every remaining socket, then exits (dovecot: "Failed to start listeners").
    */
-  onFailure: 'exit' | 'continue' | 'exit-after-all';
+  onFailure: FailurePolicy;
+  /**
+   * The daemon's policy for particular errors where it differs from `onFailure` (nginx goes on to its other sockets
+   * after EADDRINUSE and retries the pass, but returns at once on any other bind() error).
+   */
+  onFailureByErrno?: Partial<Record<FailureErrno, FailurePolicy>>;
   /** Retries of a failed socket before giving up, and their interval, when the daemon retries. */
   retry?: {
     attempts: number;

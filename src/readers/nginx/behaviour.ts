@@ -23,6 +23,8 @@ export const NGINX_BEHAVIOUR = {
    * returns at once (later sockets are never tried).
    */
   retry: { attempts: 5, intervalSeconds: 0.5, exitStatus: 1 },
+  /** The only error retried and passed over to the next socket (ngx_open_listening_sockets). */
+  retriedErrno: 'EADDRINUSE',
   messages: {
     bindFailed: 'bind() to {addr} failed ({errno}: {error})',
     listenFailed: 'listen() to {addr}, backlog {backlog} failed ({errno}: {error})',

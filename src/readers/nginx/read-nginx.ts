@@ -455,10 +455,12 @@ export function readNginx(fs: RootFs, opts: ReadOptions = {}): NginxReadResult {
     startup: 'bind-listen-each',
     units: ['nginx.service'],
     processNames: ['nginx'],
-    // EADDRINUSE: the pass goes on to the next socket, retries 5 times 500 ms apart, then exits 1. (Other errnos
-    // stop at once; the model has one policy per daemon, so see docs/daemons/nginx.md.)
-    onFailure: 'exit-after-all',
-    retry: { ...NGINX_BEHAVIOUR.retry },
+    // Any bind()/listen() error but EADDRINUSE returns from ngx_open_listening_sockets() at once: later sockets
+    // are never created and nginx exits 1. EADDRINUSE marks the pass failed and goes on to the next socket; the
+    // pass is retried 5 times 500 ms apart, then nginx exits 1.
+    onFailure: 'exit',
+    onFailureByErrno: { [NGINX_BEHAVIOUR.retriedErrno]: 'exit-after-all' },
+    retry: { ...NGINX_BEHAVIOUR.retry, errnos: [NGINX_BEHAVIOUR.retriedErrno] },
   };
   result.plans.push(plan);
   return result;
