@@ -1,5 +1,6 @@
 import { SimulatedNamespace, type SimSocketView as SimSocket } from '../kernel/index.js';
 import type { HostFacts, LiveSocket } from '../model/live.js';
+import { formatEndpoint } from '../model/endpoint.js';
 import { failurePolicy, type DaemonPlan, type PlannedSocket } from '../model/planned.js';
 
 /** A socket that stood in the way: one of a daemon's planned sockets, or a live socket on the host. */
@@ -18,7 +19,15 @@ export type SocketOutcome =
       /** Set when the verdict rests on a socket option /proc cannot show. */
       dependsOn?: string[];
     }
-  | { ok: false; call: 'none'; reason: string };
+  | {
+      ok: false;
+      call: 'none';
+      reason: string;
+      /** Never created because the socket it stands in for was (PlannedSocket.fallbackFor): not a failure. */
+      notNeeded?: true;
+      /** Bound, then closed by the daemon itself when another socket of its set failed (PlannedSocket.group). */
+      closedByGroup?: true;
+    };
 
 export interface DaemonPrediction {
   /** Index into Inventory.daemons. */
@@ -123,7 +132,7 @@ export function replayDaemon(
   const sims: (SimSocket | undefined)[] = [];
   let stopped = false;
   const giveUp = (i: number): void => {
-    if (plan.sockets[i]?.optional || failurePolicy(plan, errnoOf(outcomes[i])) !== 'exit') return;
+    if (plan.sockets[i]?.optional || hasFallback(plan, i) || failurePolicy(plan, errnoOf(outcomes[i])) !== 'exit') return;
     stopped = true;
     const why = `${plan.daemon} gives up after ${plan.sockets[i]?.name ?? 'a socket'} fails, before reaching this one`;
     for (let j = 0; j < plan.sockets.length; j++) {
@@ -131,14 +140,42 @@ export function replayDaemon(
       if (j !== i && o && o.ok === false && o.call === 'none') outcomes[j] = { ok: false, call: 'none', reason: why };
     }
   };
+  const groupOff = new Set<string>();
+  // PlannedSocket.group: the failed socket's set is given up whole — those already open are closed, the rest skipped.
+  const giveUpGroup = (i: number): void => {
+    const g = plan.sockets[i]?.group;
+    const errno = errnoOf(outcomes[i]);
+    if (!g || errno === undefined || !g.errnos.includes(errno)) return;
+    groupOff.add(g.name);
+    const failed = plan.sockets[i] as PlannedSocket;
+    for (let j = 0; j < plan.sockets.length; j++) {
+      if (j === i || plan.sockets[j]?.group?.name !== g.name) continue;
+      const sim = sims[j];
+      if (sim) {
+        ns.close(sim);
+        sims[j] = undefined;
+        outcomes[j] = { ok: false, call: 'none', reason: `bound, then closed: ${plan.daemon} turns its ${g.name} off when ${failed.name} fails with ${errno}`, closedByGroup: true };
+      } else if (j > i) {
+        outcomes[j] = { ok: false, call: 'none', reason: `not attempted: ${plan.daemon} turned its ${g.name} off after ${failed.name} failed with ${errno}` };
+      }
+    }
+  };
   const bindOne = (i: number): boolean => {
     const p = plan.sockets[i] as PlannedSocket;
+    if (p.group && groupOff.has(p.group.name)) return false;
+    const primary = p.fallbackFor !== undefined ? plan.sockets[p.fallbackFor] : undefined;
+    if (p.fallbackFor !== undefined && outcomes[p.fallbackFor]?.ok === true) {
+      const covers = primary ? formatEndpoint({ address: primary.address, port: primary.port }) : 'the socket before it';
+      outcomes[i] = { ok: false, call: 'none', reason: `not needed: ${plan.daemon} creates it only if ${covers} fails, and that socket serves IPv4 too`, notNeeded: true };
+      return false;
+    }
     const sim = openSocket(ns, p);
     refs.set(sim, { kind: 'planned', daemon: daemonIndex, socket: i });
     const r = ns.bind(sim, p.address, p.port);
     if (r.ok !== true) {
       outcomes[i] = toOutcome('bind', r, refs);
       ns.close(sim);
+      giveUpGroup(i);
       giveUp(i);
       return false;
     }
@@ -155,6 +192,7 @@ export function replayDaemon(
       outcomes[i] = toOutcome('listen', r, refs);
       ns.close(sim);
       sims[i] = undefined;
+      giveUpGroup(i);
       giveUp(i);
     }
   };
@@ -182,13 +220,42 @@ export function replayDaemon(
 
 /**
  * Whether the daemon comes up: with every non-optional socket, or — where the daemon carries on without a failed
- * socket for that error (sshd) — with at least one. A daemon with no sockets at all has nothing to fail.
+ * socket for that error (sshd) — with at least one. A failure the daemon covers with a fallback socket that was
+ * created does not count; neither does a fallback that was not needed. A daemon with no sockets has nothing to fail.
  */
 export function daemonStarts(plan: DaemonPlan, outcomes: SocketOutcome[]): boolean {
-  const failed = outcomes.filter((o, i) => o.ok === false && plan.sockets[i]?.optional !== true);
+  const failed = outcomes.filter(
+    (o, i) =>
+      o.ok === false &&
+      plan.sockets[i]?.optional !== true &&
+      !(o.call === 'none' && o.notNeeded) &&
+      !fallbackCovers(plan, outcomes, i) &&
+      !groupGivenUp(plan, outcomes, i),
+  );
   if (failed.length === 0) return true;
   if (failed.every((o) => failurePolicy(plan, errnoOf(o)) === 'continue')) return outcomes.some((o) => o.ok === true);
   return false;
+}
+
+/** Whether socket `i` belongs to a set (PlannedSocket.group) the daemon gave up whole: it runs on without the set. */
+export function groupGivenUp(plan: DaemonPlan, outcomes: readonly SocketOutcome[], i: number): boolean {
+  const g = plan.sockets[i]?.group;
+  if (!g) return false;
+  return plan.sockets.some((s, k) => {
+    const e = errnoOf(outcomes[k]);
+    return s.group?.name === g.name && e !== undefined && g.errnos.includes(e);
+  });
+}
+
+/** Whether a later socket of the plan stands in for socket `i` when it fails. */
+export function hasFallback(plan: DaemonPlan, i: number): boolean {
+  return plan.sockets.some((s) => s.fallbackFor === i);
+}
+
+/** Whether socket `i` failed and the socket standing in for it was created: the daemon runs on without it. */
+export function fallbackCovers(plan: DaemonPlan, outcomes: readonly SocketOutcome[], i: number): boolean {
+  if (outcomes[i]?.ok !== false) return false;
+  return plan.sockets.some((s, k) => s.fallbackFor === i && outcomes[k]?.ok === true);
 }
 
 /** The errno of a failed outcome; undefined for success and for calls never made. */

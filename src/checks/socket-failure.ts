@@ -1,4 +1,4 @@
-import type { Holder, SocketOutcome } from '../analysis/startup.js';
+import { fallbackCovers, type Holder, type SocketOutcome } from '../analysis/startup.js';
 import type { EvidenceItem, Finding, Fix } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import { formatEndpoint } from '../model/endpoint.js';
@@ -13,11 +13,14 @@ export interface FailedSocket {
   socket: PlannedSocket;
   socketIndex: number;
   outcome: Extract<SocketOutcome, { call: 'bind' | 'listen' }>;
+  /** The socket the daemon created instead (PlannedSocket.fallbackFor), so it runs on without this one. */
+  fallback?: PlannedSocket;
 }
 
 /**
  * Every planned socket that fails on its own daemon's start (daemon started alone on the host). Sockets the
- * daemon treats as optional are left to BC402 (the daemon runs without them) unless `optional` says otherwise.
+ * daemon treats as optional, and failures it covers with a fallback socket, are left to BC402 (the daemon runs
+ * without them) unless `optional` says otherwise.
  */
 export function failedSockets(ctx: CheckContext, optional: 'exclude' | 'only' = 'exclude'): FailedSocket[] {
   const out: FailedSocket[] = [];
@@ -27,8 +30,12 @@ export function failedSockets(ctx: CheckContext, optional: 'exclude' | 'only' = 
     pred.outcomes.forEach((outcome, i) => {
       const socket = plan.sockets[i];
       if (!socket || outcome.ok === true || outcome.call === 'none') return;
-      if ((socket.optional === true) !== (optional === 'only')) return;
-      out.push({ plan, daemonIndex: pred.daemon, socket, socketIndex: i, outcome });
+      const covered = fallbackCovers(plan, pred.outcomes, i);
+      if ((socket.optional === true || covered) !== (optional === 'only')) return;
+      const f: FailedSocket = { plan, daemonIndex: pred.daemon, socket, socketIndex: i, outcome };
+      const fallback = covered ? plan.sockets.find((s, k) => s.fallbackFor === i && pred.outcomes[k]?.ok === true) : undefined;
+      if (fallback) f.fallback = fallback;
+      out.push(f);
     });
   }
   return out;
@@ -68,6 +75,9 @@ export function outcomeEvidence(f: FailedSocket): EvidenceItem {
 
 /** What the daemon does after the failure, from the reader's knowledge of the daemon. */
 export function consequenceEvidence(f: FailedSocket): EvidenceItem | undefined {
+  if (f.fallback) {
+    return { location: f.fallback.source, label: `${f.plan.daemon} creates ${formatEndpoint(f.fallback)} instead and carries on without ${formatEndpoint(f.socket)}` };
+  }
   if (f.socket.optional) {
     return { location: f.socket.source, label: `${f.plan.daemon} marks ${f.socket.name} optional and carries on without it` };
   }

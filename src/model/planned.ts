@@ -46,6 +46,18 @@ export interface PlannedSocket {
   optionsKey?: string;
   /** The daemon carries on without this socket when it cannot be created (sendmail `Modifiers=O`). */
   optional?: boolean;
+  /**
+   * Index (in the plan's sockets) of an earlier socket this one stands in for: the daemon creates this socket only
+   * when that one failed, and that failure is then only a warning (httpd: `0.0.0.0:80` after a failed dual-stack
+   * `[::]:80`). When the earlier socket is created, this one never is.
+   */
+  fallbackFor?: number;
+  /**
+   * A set of sockets the daemon gives up together (systemd-resolved's DNS stub on 127.0.0.53 and 127.0.0.54, its
+   * LLMNR responder): when one of them fails with an errno in `errnos`, the daemon closes those of the set it has
+   * already opened, never creates the rest of the set, and runs on without any of them.
+   */
+  group?: { name: string; errnos: readonly string[] };
 }
 
 /** The full extent of a config directive (continuation lines included) and its disabled form. */

@@ -40,7 +40,7 @@ export interface JsonFinding {
 export type JsonOutcome =
   | { ok: true }
   | { ok: false; call: 'bind' | 'listen'; errno: string; reason: string; uncertain?: string[] }
-  | { ok: false; call: 'none'; reason: string };
+  | { ok: false; call: 'none'; reason: string; notNeeded?: true };
 
 export interface JsonSocket {
   name: string;
@@ -91,7 +91,7 @@ function loc(l: Location): JsonLocation {
 
 function outcome(o: SocketOutcome): JsonOutcome {
   if (o.ok === true) return { ok: true };
-  if (o.call === 'none') return { ok: false, call: 'none', reason: o.reason };
+  if (o.call === 'none') return o.notNeeded ? { ok: false, call: 'none', reason: o.reason, notNeeded: true } : { ok: false, call: 'none', reason: o.reason };
   const r: JsonOutcome = { ok: false, call: o.call, errno: o.errno, reason: o.reason };
   if (o.dependsOn) r.uncertain = o.dependsOn;
   return r;

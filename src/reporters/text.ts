@@ -80,7 +80,7 @@ export function renderText(r: ScanResult, opts: TextOptions): string {
     d.sockets.forEach((s, k) => {
       const o = pred?.outcomes[k];
       const res =
-        !o ? '' : o.ok === true ? c.green('ok') : o.call === 'none' ? c.dim(`not reached: ${o.reason}`) : c.red(`${o.call}() → ${o.errno}`);
+        !o ? '' : o.ok === true ? c.green('ok') : o.call === 'none' ? c.dim(o.notNeeded ? o.reason : `not reached: ${o.reason}`) : c.red(`${o.call}() → ${o.errno}`);
       daemonLines.push(`  ${esc(s.name)} ${formatEndpoint(s)}  ${c.dim(esc(formatLocation(s.source)))}  ${res}`);
     });
   });

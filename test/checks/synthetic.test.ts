@@ -113,6 +113,37 @@ describe('BC402 listener-silently-skipped', () => {
   });
 });
 
+describe('a fallback socket (httpd: 0.0.0.0 only when the dual-stack [::] fails)', () => {
+  const apacheLike = () => plan('web', [sock('web', '::', 80, { v6Only: false }), sock('web', '0.0.0.0', 80, { fallbackFor: 0 })]);
+
+  it('is not created when [::] is, and nothing is reported', () => {
+    const inv = inventory([apacheLike()]);
+    const a = analyze(inv);
+    expect(a.predictions[0]?.outcomes.map((o) => (o.ok ? 'ok' : o.call === 'none' ? `none${o.notNeeded ? ' (not needed)' : ''}` : o.errno))).toEqual(['ok', 'none (not needed)']);
+    expect(a.predictions[0]?.starts).toBe(true);
+    expect(codes(inv)).toEqual([]);
+  });
+
+  it('stands in when [::]:80 is held by a V6ONLY socket: the daemon runs IPv4-only (BC402, not BC201)', () => {
+    const holder = live('::', 80, 'other');
+    const inv = inventory([apacheLike()], [holder]);
+    const a = analyze(inv, new Map([[holder, { v6Only: true, reuseAddr: true }]]));
+    expect(a.predictions[0]?.outcomes.map((o) => (o.ok ? 'ok' : o.call === 'none' ? 'none' : o.errno))).toEqual(['EADDRINUSE', 'ok']);
+    expect(a.predictions[0]?.starts).toBe(true);
+    const found = runChecks({ inventory: inv, analysis: a });
+    expect(found.map((f) => `${f.code} ${f.severity}`)).toEqual(['BC402 warning']);
+    expect(found[0]?.evidence.map((e) => e.label).join('\n')).toContain('creates tcp/0.0.0.0:80 instead');
+  });
+
+  it('fails too when 0.0.0.0:80 is held: the daemon does not start and both failures are errors', () => {
+    const inv = inventory([apacheLike()], [live('0.0.0.0', 80, 'other')]);
+    const a = analyze(inv);
+    expect(a.predictions[0]?.outcomes.map((o) => (o.ok ? 'ok' : o.call === 'none' ? 'none' : o.errno))).toEqual(['EADDRINUSE', 'EADDRINUSE']);
+    expect(a.predictions[0]?.starts).toBe(false);
+    expect(codes(inv)).toEqual(['BC201:web', 'BC201:web']);
+  });
+});
+
 describe('BC201 port-held-by-other-process', () => {
   it('fires for a port another process listens on, with the holder in the evidence', () => {
     const inv = inventory([plan('alpha', [sock('alpha', '127.0.0.1', 25)])], [live('0.0.0.0', 25, 'exim4')]);

@@ -489,6 +489,8 @@ interface Rec {
   family: 'inet' | 'inet6';
   address: string;
   how: string;
+  /** The :: right before this 0.0.0.0 of the same port: this one is bound only if that one fails. */
+  fallbackOf?: Rec;
 }
 
 /**
@@ -528,6 +530,14 @@ function planSockets(ctx: Ctx): PlannedSocket[] {
       lr = nx as Rec;
       notes.set(lr, [...(notes.get(lr) ?? []), 'open_listeners() binds :: before the 0.0.0.0 that precedes it on the same port']);
     }
+    const prev = list[i - 1];
+    const earlier6 = list.slice(0, Math.max(0, i - 1)).some((c) => any6(c) && c.listen.port === lr.listen.port);
+    if (any4(lr) && !earlier6 && any6(prev) && (prev as Rec).listen.port === lr.listen.port) {
+      // Right after a :: of its port: bound only if that :: fails (whose failure is then only a warning).
+      lr.fallbackOf = prev as Rec;
+      i++;
+      continue;
+    }
     if (any4(lr) && i > 0 && list.slice(0, i).some((c) => any6(c) && c.listen.port === lr.listen.port)) {
       const by = list.slice(0, i).find((c) => any6(c) && c.listen.port === lr.listen.port) as Rec;
       const n = notes.get(by) ?? [];
@@ -540,6 +550,7 @@ function planSockets(ctx: Ctx): PlannedSocket[] {
   }
   for (const r of list) {
     const l = r.listen;
+    const primary = r.fallbackOf ? list.indexOf(r.fallbackOf) : -1;
     const sock: PlannedSocket = {
       daemon: DAEMON,
       name: l.text,
@@ -563,6 +574,12 @@ function planSockets(ctx: Ctx): PlannedSocket[] {
       optionsKey: `protocol=${l.protocol}`,
     };
     if (r.family === 'inet6') sock.v6Only = false;
+    if (primary >= 0) {
+      sock.fallbackFor = primary;
+      sock.derivation.push(
+        `open_listeners(): created only if [::]:${l.port} just before it fails (that failure is then only a warning); when [::]:${l.port} (IPV6_V6ONLY=0) is created it serves IPv4 too and this socket is skipped`,
+      );
+    }
     out.push(sock);
   }
   return out;

@@ -25,6 +25,7 @@ function golden(name: string) {
       address: s.address,
       port: s.port,
       v6Only: s.v6Only ?? null,
+      fallbackFor: s.fallbackFor ?? null,
       optionsKey: s.optionsKey ?? null,
       source: where(s.source),
       directive: s.directive ? { lines: `${s.directive.startLine}-${s.directive.endLine}`, disabled: s.directive.disabled } : null,
@@ -53,9 +54,9 @@ describe('apache reader behaviour', () => {
       '/etc/apache2/sites-enabled/10-local.conf',
       '/etc/apache2/sites-enabled/20-a.conf',
     ]);
-    // Listen 80 → one dual-stack [::]:80 (its 0.0.0.0 is skipped); 443 because ssl_module is loaded (not gnutls);
-    // Listen 0.0.0.0:8081 is kept: no :: on 8081.
-    expect(g.sockets.map((s) => `${s.address}:${s.port} ${s.optionsKey} ${s.source}`)).toEqual([
+    // Listen 80 → dual-stack [::]:80 with 0.0.0.0:80 as its fallback (bound only if [::]:80 fails); 443 because
+    // ssl_module is loaded (not gnutls); Listen 0.0.0.0:8081 is kept: no :: on 8081.
+    expect(g.sockets.map((s) => `${s.address}:${s.port} ${s.optionsKey} ${s.source}`).filter((_, i) => g.sockets[i]?.fallbackFor === null)).toEqual([
       ':::80 protocol=http /etc/apache2/ports.conf:1 <- /etc/apache2/apache2.conf:6',
       ':::443 protocol=https /etc/apache2/ports.conf:4 <- /etc/apache2/apache2.conf:6',
       '127.0.0.1:8080 protocol=http /etc/apache2/sites-enabled/10-local.conf:3 <- /etc/apache2/apache2.conf:8',
@@ -63,13 +64,13 @@ describe('apache reader behaviour', () => {
       '0.0.0.0:8081 protocol=http /etc/apache2/sites-enabled/20-a.conf:1 <- /etc/apache2/apache2.conf:8',
     ]);
     expect(g.sockets.every((s) => s.family === 'inet' || s.v6Only === false)).toBe(true);
-    expect(g.sockets[2]?.directive).toEqual({ lines: '3-4', disabled: ['#  Listen \\', '#    127.0.0.1:${ADMIN_PORT}'] });
+    expect(g.sockets.find((s) => s.port === 8080)?.directive).toEqual({ lines: '3-4', disabled: ['#  Listen \\', '#    127.0.0.1:${ADMIN_PORT}'] });
     expect(g.findings).toEqual([]);
   });
 
   it('RHEL layout: conf.modules.d LoadModule makes <IfModule !mod_ssl.c> false', () => {
     const g = golden('rhel');
-    expect(g.sockets.map((s) => `${s.address}:${s.port}`)).toEqual([':::80', ':::443']);
+    expect(g.sockets.map((s) => `${s.address}:${s.port}${s.fallbackFor !== null ? ` (if ${s.fallbackFor} fails)` : ''}`)).toEqual([':::80', '0.0.0.0:80 (if 0 fails)', ':::443', '0.0.0.0:443 (if 2 fails)']);
     expect(g.findings).toEqual([]);
   });
 
@@ -83,7 +84,7 @@ describe('apache reader behaviour', () => {
   it('an include loop is BC004 at the Include line, not a hang', () => {
     const g = golden('include-loop');
     expect(g.findings.map((f) => `${f.code} ${f.at}`)).toEqual(['BC004 /etc/apache2/a.conf:1 <- /etc/apache2/apache2.conf:2']);
-    expect(g.sockets).toHaveLength(1);
+    expect(g.sockets.map((s) => `${s.address}:${s.port}`)).toEqual([':::80', '0.0.0.0:80']);
   });
 
   it('malformed Listen lines, duplicates, VirtualHost context, unbalanced sections → BC0xx with locations', () => {
@@ -106,7 +107,7 @@ describe('apache reader behaviour', () => {
     const r = readApache(new RootFs(join(FIX, 'debian-tree')), {
       argv: ['/usr/sbin/apache2', '-d', '/etc/apache2', '-f', 'apache2.conf', '-D', 'NOADMIN', '-c', 'Listen 127.0.0.2:81'],
     });
-    expect(r.plans[0]?.sockets.map((s) => `${s.address}:${s.port}`)).toEqual([':::80', ':::443', '::1:8443', '0.0.0.0:8081', '127.0.0.2:81']);
+    expect(r.plans[0]?.sockets.filter((s) => s.fallbackFor === undefined).map((s) => `${s.address}:${s.port}`)).toEqual([':::80', ':::443', '::1:8443', '0.0.0.0:8081', '127.0.0.2:81']);
   });
 
   it('parseAddrPort follows apr_parse_addr_port', () => {
