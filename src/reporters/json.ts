@@ -12,6 +12,8 @@ export interface JsonLocation {
   file: string;
   line: number;
   column?: number;
+  /** The include chain that led to this file, outermost first: each item is an include directive's location. */
+  includedFrom?: JsonLocation[];
 }
 
 export interface JsonFix {
@@ -86,7 +88,9 @@ export interface JsonReport {
 }
 
 function loc(l: Location): JsonLocation {
-  return l.column !== undefined ? { file: l.file, line: l.line, column: l.column } : { file: l.file, line: l.line };
+  const out: JsonLocation = l.column !== undefined ? { file: l.file, line: l.line, column: l.column } : { file: l.file, line: l.line };
+  if (l.includedFrom && l.includedFrom.length > 0) out.includedFrom = l.includedFrom.map(loc);
+  return out;
 }
 
 function outcome(o: SocketOutcome): JsonOutcome {

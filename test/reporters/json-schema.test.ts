@@ -13,6 +13,7 @@ const ROOTS = [
   'test/checks/fixtures/bc101-ok-other-port',
   'test/checks/fixtures/bc102-duplicate',
   'test/checks/fixtures/bc202-not-local',
+  'test/readers/apache/fixtures/debian-tree',
 ];
 
 function report(root: string): JsonReport {
@@ -27,6 +28,12 @@ describe('docs/schema/report-v1.json', () => {
     expect(validate(r)).toEqual([]);
     // Round-tripped through JSON, as a consumer reads it.
     expect(validate(JSON.parse(JSON.stringify(r)))).toEqual([]);
+  });
+
+  it('keeps the include chain of a socket read from an included file', () => {
+    const r = report('test/readers/apache/fixtures/debian-tree');
+    const s = r.daemons.find((d) => d.daemon === 'apache')?.sockets.find((x) => x.port === 8080);
+    expect(s?.source).toMatchObject({ file: '/etc/apache2/sites-enabled/10-local.conf', line: 3, includedFrom: [{ file: '/etc/apache2/apache2.conf', line: 8 }] });
   });
 
   it('rejects fields the types do not name, wrong literals and missing fields', () => {
