@@ -153,10 +153,16 @@ async function main() {
   await must(['gcc', '-O2', '-o', holderBin, path.join(here, 'live-scan', 'holder.c')]);
 
   const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  // Which owner scan `bindcheck sockets` uses: the native module (native/build/procscan.node, built by npm ci when a
+  // C compiler is there) or the JavaScript scan. BINDCHECK_NATIVE=0 in the environment forces the JavaScript one.
+  const scanPathProbe = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('live/native-scan.js', 'file://' + path.dirname(cli) + '/').href)}); console.log(m.ownerScanPath())`], { encoding: 'utf8' });
+  const scanPath = scanPathProbe.status === 0 ? scanPathProbe.stdout.trim() : 'unknown';
   const tools = [
     { name: 'bindcheck', cmd: [process.execPath, cli, 'sockets'] },
     { name: 'bindcheck --json', cmd: [process.execPath, cli, 'sockets', '--json'] },
     { name: 'bindcheck --no-owners', cmd: [process.execPath, cli, 'sockets', '--no-owners'] },
+    // The JavaScript owner scan, which users without the native module (no compiler at install) get.
+    ...(scanPath === 'native' ? [{ name: 'bindcheck (JS scan)', cmd: ['env', 'BINDCHECK_NATIVE=0', process.execPath, cli, 'sockets'] }] : []),
     { name: 'ss -ltn', cmd: ['ss', '-ltn'] },
     { name: 'ss -ltnu', cmd: ['ss', '-ltnu'] },
     { name: 'ss -ltnup', cmd: ['ss', '-ltnup'] },
@@ -184,7 +190,8 @@ async function main() {
   const load0 = os.loadavg();
   console.log(`bindcheck sockets benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, kernel ${os.release()}, private netns`);
   console.log(`load average at start: ${load0.map((x) => x.toFixed(2)).join(' ')}${load0[0] > os.cpus().length / 2 ? '  (busy: other processes share this machine; numbers are noisier and slower than on a quiet one)' : ''}`);
-  console.log(`cli: ${cli}`);
+  console.log(`cli: ${cli}; owner scan measured as \`bindcheck\`: ${scanPath}${scanPath === 'native' ? ' (native/build/procscan.node; "bindcheck (JS scan)" is the JavaScript one)' : ' (the native module is not built: see native/build.mjs)'}`);
+  if (env.NODE_EXTRA_CA_CERTS) console.log(`note: NODE_EXTRA_CA_CERTS is set: every node start (each bindcheck run) loads and parses that CA bundle first`);
 
   const results = [];
   for (const sc of scenarios) {

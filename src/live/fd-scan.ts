@@ -6,10 +6,11 @@ import { readProcessInfo } from './process-info.js';
 /**
  * The socket inode → process map, from /proc/PID/fd/* symlinks (`socket:[12345]`). This is the expensive part of
  * a socket table: the kernel spends ~4 µs per readlink of a /proc fd entry (tid_fd_revalidate + ptrace access
- * check + d_path), so a prefork server with 100 workers × 10k inherited listeners costs a million of them. There is
- * no bulk interface (no per-file reference count, no fd-table identity for forked processes), so every fd of every
- * process is read once, with nothing else per fd: the directory listing, one readlink, a prefix test. The work is
- * shared between threads through an atomic cursor over the pid list (see owners.ts).
+ * check + d_path), so a prefork server with 100 workers × 10k inherited listeners costs a million of them. Here
+ * every fd of every process is read once, with nothing else per fd: the directory listing, one readlink, a prefix
+ * test. The work is shared between threads through an atomic cursor over the pid list (see owners.ts). This is the
+ * fallback: the native scanner (native-scan.ts, native/procscan.c) does the same walk in C and matches a forked
+ * worker's whole fd table to an equal one with kcmp(2) instead of reading each link.
  */
 
 export interface ScanJob {

@@ -5,6 +5,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import type { ProcessInfo } from '../model/live.js';
 import type { CgroupUnitMap } from './cgroup-units.js';
 import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
+import { nativeScanner, nativeScanPids } from './native-scan.js';
 import { readUnit } from './process-info.js';
 
 export interface OwnerMap {
@@ -14,6 +15,8 @@ export interface OwnerMap {
   denied: number[];
   vanished: number;
   fds: number;
+  /** Processes the native scan matched to a twin with kcmp instead of reading their links (native-scan.ts). */
+  twins?: number;
 }
 
 /**
@@ -25,6 +28,8 @@ const SPAWN_AFTER_FDS = 4_000;
 /** Projected fd entries still to read below which the scan stays on this thread (~50–100 ms of kernel work). */
 const HELPER_MIN_REMAINING_FDS = 16_000;
 const MAX_HELPERS = 3;
+/** Upper bound on the native scan's threads (one per core below it): the work is kernel time per fd. */
+const MAX_NATIVE_THREADS = 8;
 /** A helper that neither finishes nor fails within this long is given up on and its share rescanned here. */
 const HELPER_TIMEOUT_MS = 10 * 60_000;
 
@@ -42,9 +47,15 @@ export function findSocketOwners(
   procDir: string,
   pids: number[],
   wanted: Set<number>,
-  opts: { strict: boolean; withCmdline: boolean; withUnit: boolean; threads?: number },
+  opts: { strict: boolean; withCmdline: boolean; withUnit: boolean; threads?: number; native?: boolean; twins?: boolean },
 ): OwnerMap {
   const withUnit = opts.withUnit;
+  const mod = opts.native === false ? undefined : nativeScanner();
+  if (mod) {
+    const threads = Math.min(opts.threads ?? os.availableParallelism(), MAX_NATIVE_THREADS);
+    const out = nativeScanPids(mod, procDir, pids, wanted, { strict: opts.strict, withCmdline: opts.withCmdline, withUnit, threads, ...(opts.twins !== undefined ? { twins: opts.twins } : {}) });
+    return { ...merge([out]), twins: out.twins };
+  }
 
   const shared = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, pids.length)));
   shared.set(pids);
@@ -130,7 +141,10 @@ function helperCount(requested: number | undefined): number {
   return Math.min(cores - 1, MAX_HELPERS);
 }
 
-function merge(outs: ScanOut[]): OwnerMap {
+/** A scan's output; the native scan hands its pairs over as the Float64Array it made (no copy into an Array). */
+type MergeInput = Omit<ScanOut, 'pairs'> & { pairs: ArrayLike<number> };
+
+function merge(outs: MergeInput[]): OwnerMap {
   const owners = new Map<number, ProcessInfo[]>();
   const denied: number[] = [];
   let vanished = 0;
@@ -139,21 +153,32 @@ function merge(outs: ScanOut[]): OwnerMap {
     const byPid = new Map<number, ProcessInfo>();
     for (const info of out.infos) byPid.set(info.pid, info);
     const { pairs } = out;
+    let lastPid = -1;
+    let info: ProcessInfo | undefined;
     for (let i = 0; i < pairs.length; i += 2) {
       const pid = pairs[i] as number;
       const inode = pairs[i + 1] as number;
-      const info = byPid.get(pid) as ProcessInfo;
+      if (pid !== lastPid) {
+        info = byPid.get(pid) as ProcessInfo;
+        lastPid = pid;
+      }
       let list = owners.get(inode);
       if (list === undefined) owners.set(inode, (list = []));
       // A process's pairs are contiguous, so a second fd for the same socket repeats the last entry.
-      if (list.length === 0 || (list[list.length - 1] as ProcessInfo).pid !== pid) list.push(info);
+      if (list.length === 0 || (list[list.length - 1] as ProcessInfo).pid !== pid) list.push(info as ProcessInfo);
     }
     denied.push(...out.denied);
     vanished += out.vanished;
     fds += out.fds;
   }
-  if (outs.length > 1) for (const list of owners.values()) if (list.length > 1) list.sort((a, b) => a.pid - b.pid);
+  // Threads (and a captured root's readdir order) interleave pids; the contract is one order, by pid.
+  for (const list of owners.values()) if (list.length > 1 && !sortedByPid(list)) list.sort((a, b) => a.pid - b.pid);
   return { owners, denied, vanished, fds };
+}
+
+function sortedByPid(list: readonly ProcessInfo[]): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i - 1] as ProcessInfo).pid > (list[i] as ProcessInfo).pid) return false;
+  return true;
 }
 
 /**

@@ -71,54 +71,40 @@ function hexVal(c: number): number {
 /** Parse every row of one /proc/net file. Malformed rows are skipped (the kernel never writes them). */
 export function parseProcNet(buf: Buffer, opts: ParseOptions): ProcNetRow[] {
   const rows: ProcNetRow[] = [];
+  scanProcNet(buf, opts, (address, port, remoteAddress, remotePort, stateCode, uid, inode, line) => {
+    rows.push({ proto: opts.proto, family: opts.family, address, port, remoteAddress, remotePort, state: TCP_STATES[stateCode] ?? 'CLOSE', stateCode, uid, inode, line });
+  });
+  return rows;
+}
+
+/** What scanProcNet hands over per row: plain values, so a caller can build its own object without a row in between. */
+export type ProcNetVisitor = (address: string, port: number, remoteAddress: string, remotePort: number, stateCode: number, uid: number, inode: number, line: number) => void;
+
+/**
+ * The scanner behind parseProcNet: calls `visit` for every well-formed row (in `onlyState`, when given). A host
+ * with 100k sockets has 100k rows; building no intermediate object per row keeps the garbage collector out of it.
+ */
+export function scanProcNet(buf: Buffer, opts: ParseOptions, visit: ProcNetVisitor): void {
   const addrLen = opts.family === 'inet' ? 8 : 32;
-  const cache = new Map<string, string>();
+  const cache = new AddressCache(opts.littleEndian);
   const len = buf.length;
   // Skip the header line.
   let i = buf.indexOf(NL);
-  if (i < 0) return rows;
+  if (i < 0) return;
   i++;
   let line = 1;
   while (i < len) {
     line++;
     const eol0 = buf.indexOf(NL, i);
     const eol = eol0 < 0 ? len : eol0;
-    const row = parseRow(buf, i, eol, addrLen, opts, cache, line);
-    if (row) rows.push(row);
+    parseRow(buf, i, eol, addrLen, opts.onlyState, cache, line, visit);
     i = eol + 1;
   }
-  return rows;
 }
 
 function skipSpaces(buf: Buffer, i: number, end: number): number {
   while (i < end && buf[i] === SPACE) i++;
   return i;
-}
-
-function readHex(buf: Buffer, i: number, end: number): [value: number, next: number] {
-  let v = 0;
-  let n = 0;
-  while (i < end) {
-    const h = hexVal(buf[i] as number);
-    if (h < 0) break;
-    v = v * 16 + h;
-    i++;
-    n++;
-  }
-  return [n === 0 ? -1 : v, i];
-}
-
-function readDec(buf: Buffer, i: number, end: number): [value: number, next: number] {
-  let v = 0;
-  let n = 0;
-  while (i < end) {
-    const c = buf[i] as number;
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-    i++;
-    n++;
-  }
-  return [n === 0 ? -1 : v, i];
 }
 
 /** Skip one whitespace-separated field. */
@@ -128,60 +114,91 @@ function skipField(buf: Buffer, i: number, end: number): number {
   return i;
 }
 
-function parseRow(
-  buf: Buffer,
-  start: number,
-  end: number,
-  addrLen: number,
-  opts: ParseOptions,
-  cache: Map<string, string>,
-  line: number,
-): ProcNetRow | undefined {
+// readHex/readDec leave the position here instead of returning a tuple (an array per field was the parser's cost).
+let next = 0;
+
+function readHex(buf: Buffer, i: number, end: number): number {
+  let v = 0;
+  const start = i;
+  while (i < end) {
+    const h = hexVal(buf[i] as number);
+    if (h < 0) break;
+    v = v * 16 + h;
+    i++;
+  }
+  next = i;
+  return i === start ? -1 : v;
+}
+
+function readDec(buf: Buffer, i: number, end: number): number {
+  let v = 0;
+  const start = i;
+  while (i < end) {
+    const c = buf[i] as number;
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  next = i;
+  return i === start ? -1 : v;
+}
+
+function parseRow(buf: Buffer, start: number, end: number, addrLen: number, onlyState: number | undefined, cache: AddressCache, line: number, visit: ProcNetVisitor): void {
   let i = skipField(buf, start, end); // "sl:"
   i = skipSpaces(buf, i, end);
   const local = i;
   i += addrLen;
-  if (i >= end || buf[i] !== COLON) return undefined;
-  const [port, p1] = readHex(buf, i + 1, end);
-  i = skipSpaces(buf, p1, end);
+  if (i >= end || buf[i] !== COLON) return;
+  const port = readHex(buf, i + 1, end);
+  i = skipSpaces(buf, next, end);
   const remote = i;
   i += addrLen;
-  if (i >= end || buf[i] !== COLON) return undefined;
-  const [remotePort, p2] = readHex(buf, i + 1, end);
-  i = skipSpaces(buf, p2, end);
-  const [st, p3] = readHex(buf, i, end);
-  if (st < 0 || port < 0 || remotePort < 0) return undefined;
-  if (opts.onlyState !== undefined && st !== opts.onlyState) return undefined;
-  i = skipField(buf, p3, end); // tx_queue:rx_queue
+  if (i >= end || buf[i] !== COLON) return;
+  const remotePort = readHex(buf, i + 1, end);
+  i = skipSpaces(buf, next, end);
+  const st = readHex(buf, i, end);
+  if (st < 0 || port < 0 || remotePort < 0) return;
+  if (onlyState !== undefined && st !== onlyState) return;
+  i = skipField(buf, next, end); // tx_queue:rx_queue
   i = skipField(buf, i, end); // tr:tm->when
   i = skipField(buf, i, end); // retrnsmt
-  const [uid, p4] = readDec(buf, skipSpaces(buf, i, end), end);
-  i = skipField(buf, p4, end); // timeout
-  const [inode] = readDec(buf, skipSpaces(buf, i, end), end);
-  if (uid < 0 || inode < 0) return undefined;
-  return {
-    proto: opts.proto,
-    family: opts.family,
-    address: addressText(buf, local, addrLen, opts.littleEndian, cache),
-    port,
-    remoteAddress: addressText(buf, remote, addrLen, opts.littleEndian, cache),
-    remotePort,
-    state: TCP_STATES[st] ?? 'CLOSE',
-    stateCode: st,
-    uid,
-    inode,
-    line,
-  };
+  const uid = readDec(buf, skipSpaces(buf, i, end), end);
+  i = skipField(buf, next, end); // timeout
+  const inode = readDec(buf, skipSpaces(buf, i, end), end);
+  if (uid < 0 || inode < 0) return;
+  visit(cache.text(buf, local, addrLen), port, cache.text(buf, remote, addrLen), remotePort, st, uid, inode, line);
 }
 
-function addressText(buf: Buffer, at: number, n: number, le: boolean, cache: Map<string, string>): string {
-  const key = buf.toString('latin1', at, at + n);
-  let text = cache.get(key);
-  if (text === undefined) {
-    text = n === 8 ? hexToIPv4(key, le) : hexToIPv6(key, le);
-    cache.set(key, text);
+/**
+ * Address text, interned: a host has few distinct addresses and up to millions of rows. An IPv4 address is keyed by
+ * its 32-bit value (no string per row); anything else, or hex the kernel would never print, by its text.
+ */
+class AddressCache {
+  private readonly v4 = new Map<number, string>();
+  private readonly other = new Map<string, string>();
+  constructor(private readonly le: boolean) {}
+
+  text(buf: Buffer, at: number, n: number): string {
+    if (n === 8) {
+      let v = 0;
+      for (let k = 0; k < 8; k++) {
+        const h = hexVal(buf[at + k] as number);
+        if (h < 0) return this.slow(buf, at, n);
+        v = v * 16 + h;
+      }
+      let text = this.v4.get(v);
+      if (text === undefined) this.v4.set(v, (text = hexToIPv4(buf.toString('latin1', at, at + 8), this.le)));
+      return text;
+    }
+    return this.slow(buf, at, n);
   }
-  return text;
+
+  private slow(buf: Buffer, at: number, n: number): string {
+    const key = buf.toString('latin1', at, at + n);
+    let text = this.other.get(key);
+    if (text === undefined) this.other.set(key, (text = n === 8 ? hexToIPv4(key, this.le) : hexToIPv6(key, this.le)));
+    return text;
+  }
 }
 
 /** Bytes of one %08X word in network order. */

@@ -8,32 +8,52 @@ import { readSmall } from './proc-files.js';
  * `pidDir` is the host path of /proc/PID inside the scanned root.
  */
 export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fallbackUid: number, withCmdline = true, withUnit = true, strict = false): ProcessInfo {
-  const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
   // Every /proc/PID file costs tens of µs to open on a busy host, so comm and uid both come from status
   // (Name: is comm, escaped by proc_task_name); comm is read on its own only when status is missing (a capture).
-  let n = readSmall(pidDir + '/status', scratch, strict);
+  const n = readSmall(pidDir + '/status', scratch, strict);
   const status = n > 0 ? scratch.toString('utf8', 0, n) : '';
-  const name = statusName(status);
-  if (name !== undefined) info.comm = name;
+  let netns: string | undefined;
+  try {
+    netns = fs.readlinkSync(pidDir + '/ns/net');
+  } catch {
+    // No ns/ (a capture without it, or the process is gone): leave it unknown.
+  }
+  return completeProcessInfo(pidDir, pid, scratch, fallbackUid, statusNameRaw(status), statusUid(status), netns, withCmdline, withUnit, strict);
+}
+
+/**
+ * The rest of readProcessInfo once status (its raw, still escaped `Name:` value and effective uid) and ns/net
+ * were read, here or by the native scanner (native-scan.ts): the fallbacks for what status lacked, cmdline and
+ * unit. One constructor for both keeps the objects identical, key order included (it shows in JSON).
+ */
+export function completeProcessInfo(
+  pidDir: string,
+  pid: number,
+  scratch: Buffer,
+  fallbackUid: number,
+  rawName: string | undefined,
+  uid: number | undefined,
+  netns: string | undefined,
+  withCmdline: boolean,
+  withUnit: boolean,
+  strict: boolean,
+): ProcessInfo {
+  const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
+  if (rawName !== undefined) info.comm = unescapeStatusName(rawName);
   else {
-    n = readSmall(pidDir + '/comm', scratch, strict);
+    const n = readSmall(pidDir + '/comm', scratch, strict);
     if (n > 0) info.comm = scratch.toString('utf8', 0, scratch[n - 1] === 0x0a ? n - 1 : n);
   }
-  const uid = statusUid(status);
   info.uid = uid !== undefined ? uid : dirOwner(pidDir, fallbackUid);
   if (withCmdline) {
-    n = readSmall(pidDir + '/cmdline', scratch, strict);
+    const n = readSmall(pidDir + '/cmdline', scratch, strict);
     if (n > 0) info.cmdline = cmdlineText(scratch.subarray(0, n));
   }
   if (withUnit) {
     const unit = readUnit(pidDir, scratch, strict);
     if (unit !== undefined) info.unit = unit;
   }
-  try {
-    info.netns = fs.readlinkSync(pidDir + '/ns/net');
-  } catch {
-    // No ns/ (a capture without it, or the process is gone): leave it unknown.
-  }
+  if (netns !== undefined) info.netns = netns;
   return info;
 }
 
@@ -46,10 +66,33 @@ export function cmdlineText(raw: Buffer): string {
   return copy.toString('utf8');
 }
 
+/**
+ * The first line of /proc/PID/status that starts with `key`, without it. Lines end at `\n` only: a regex with the
+ * m flag would also start a line after U+2028/U+2029 or a raw CR, and comm (up to 15 bytes a process sets itself
+ * with PR_SET_NAME, escaped by the kernel only for control characters and backslash) could then plant a
+ * `Uid:\t0\t0` line of its own after a U+2028 and claim root.
+ */
+function statusLine(status: string, key: string): string | undefined {
+  let i = 0;
+  while (i < status.length) {
+    const nl = status.indexOf('\n', i);
+    const end = nl < 0 ? status.length : nl;
+    if (status.startsWith(key, i)) return status.slice(i + key.length, end);
+    i = end + 1;
+  }
+  return undefined;
+}
+
 /** The effective uid from /proc/PID/status (`Uid: real effective saved fs`): the one bind() privileges follow. */
 export function statusUid(status: string): number | undefined {
-  const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+  const line = statusLine(status, 'Uid:');
+  const m = line === undefined ? null : /^[ \t\v\f\r]+(\d+)[ \t\v\f\r]+(\d+)/.exec(line);
   return m ? Number(m[2]) : undefined;
+}
+
+/** The `Name:` value of /proc/PID/status as the kernel wrote it (still escaped). */
+export function statusNameRaw(status: string): string | undefined {
+  return statusLine(status, 'Name:\t');
 }
 
 /**
@@ -57,10 +100,15 @@ export function statusUid(status: string): number | undefined {
  * ESCAPE_SPECIAL and "\\n\\\\"), so undo `\\n`, `\\t`, `\\\\`, ... and octal `\\ooo`.
  */
 export function statusName(status: string): string | undefined {
-  const m = /^Name:\t(.*)$/m.exec(status);
-  if (!m) return undefined;
-  const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', e: '\x1b', '\\': '\\', '"': '"' };
-  return (m[1] as string).replace(/\\([0-7]{3}|.)/g, (all, c: string) => (c.length === 3 ? String.fromCharCode(parseInt(c, 8)) : (simple[c] ?? all)));
+  const raw = statusNameRaw(status);
+  return raw === undefined ? undefined : unescapeStatusName(raw);
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', e: '\x1b', '\\': '\\', '"': '"' };
+
+function unescapeStatusName(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  return raw.replace(/\\([0-7]{3}|[^])/g, (all, c: string) => (c.length === 3 ? String.fromCharCode(parseInt(c, 8)) : (SIMPLE_ESCAPES[c] ?? all)));
 }
 
 /** /proc/PID is owned by the task's effective uid (root when the task is not dumpable): a fallback for status. */

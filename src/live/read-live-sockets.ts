@@ -7,7 +7,7 @@ import type { UnseenNote } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
 import { liveCgroupUnitMap } from './cgroup-units.js';
 import { attachUnits, findSocketOwners, ownerCount } from './owners.js';
-import { parseProcNet, STATE_CLOSE, STATE_LISTEN, type ProcNetRow } from './proc-net.js';
+import { scanProcNet, STATE_CLOSE, STATE_LISTEN, TCP_STATES } from './proc-net.js';
 import { MAX_PROC_TABLE_BYTES, readWhole } from './proc-files.js';
 
 export interface ReadLiveSocketsOptions {
@@ -24,6 +24,11 @@ export interface ReadLiveSocketsOptions {
    * when owners are many and a large share of all processes (see wantCgroupWalk).
    */
   cgroupWalk?: boolean;
+  /**
+   * Use the native fd scanner (native/procscan.c) when it was built (default true; `BINDCHECK_NATIVE=0` in the
+   * environment also turns it off). false: the JavaScript scan. Both give the same table.
+   */
+  native?: boolean;
 }
 
 export interface LiveSocketTable {
@@ -58,7 +63,7 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
   const listening = (opts.states ?? 'listening') === 'listening';
   const littleEndian = os.endianness() === 'LE';
   const netns = readNetns(rootFs);
-  const rows: { row: ProcNetRow; file: string }[] = [];
+  const sockets: LiveSocket[] = [];
   for (const t of TABLES) {
     const file = `/proc/net/${t.file}`;
     const r = rootFs.resolve(file);
@@ -68,32 +73,29 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
       continue;
     }
     const onlyState = listening ? (t.proto === 'tcp' ? STATE_LISTEN : STATE_CLOSE) : undefined;
-    const parsed = parseProcNet(read.buf, { proto: t.proto, family: t.family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) });
-    for (const row of parsed) rows.push({ row, file });
+    const { proto, family } = t;
+    scanProcNet(read.buf, { proto, family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) }, (address, port, remoteAddress, remotePort, stateCode, uid, inode, line) => {
+      const s: LiveSocket = {
+        proto,
+        family,
+        address,
+        port,
+        remoteAddress,
+        remotePort,
+        state: TCP_STATES[stateCode] ?? 'CLOSE',
+        uid,
+        inode,
+        owners: [],
+        // Inode 0 (TIME_WAIT, a request socket) has no file, so no process can hold it: known to be ownerless.
+        ownersKnown: inode === 0,
+        source: { file, line },
+      };
+      if (netns !== undefined) s.netns = netns;
+      sockets.push(s);
+    });
   }
-  const sockets = rows.map(({ row, file }) => toLiveSocket(row, file, netns));
   if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts);
   return { sockets, unseen };
-}
-
-function toLiveSocket(row: ProcNetRow, file: string, netns: string | undefined): LiveSocket {
-  const s: LiveSocket = {
-    proto: row.proto,
-    family: row.family,
-    address: row.address,
-    port: row.port,
-    remoteAddress: row.remoteAddress,
-    remotePort: row.remotePort,
-    state: row.state,
-    uid: row.uid,
-    inode: row.inode,
-    owners: [],
-    // Inode 0 (TIME_WAIT, a request socket) has no file, so no process can hold it: known to be ownerless.
-    ownersKnown: row.inode === 0,
-    source: { file, line: row.line },
-  };
-  if (netns !== undefined) s.netns = netns;
-  return s;
 }
 
 function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unseen: UnseenNote[], opts: ReadLiveSocketsOptions): void {
@@ -104,7 +106,7 @@ function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unse
   const live = path.resolve(root) === '/';
   // On the live host units are attached after the scan, when it is known whether one walk over the cgroup tree
   // beats reading each owner's /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
-  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
+  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
   if (live) {
     const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), pids.length);
     attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);

@@ -1,0 +1,589 @@
+/*
+ * bindcheck's optional native /proc fd scanner (Node-API, C, no dependencies).
+ *
+ * The socket-owner walk reads every /proc/PID/fd/N link on the host. The kernel's work per link is small
+ * (proc_fd_link + a dynamic d_name for sockets), but through Node's fs every call also pays a path string
+ * conversion, an options object and an exception on failure: on 10k processes that user-space overhead
+ * exceeded the kernel's. Here the same walk runs in C: one openat(O_DIRECTORY) per fd directory relative to
+ * /proc, getdents64, readlinkat() relative to the directory fd, on several threads that take
+ * pids from an atomic cursor. The result is the same as src/live/fd-scan.ts (test/live/native-scan.test.ts
+ * compares both on captured /proc trees and on the live host); src/live/native-scan.ts loads this file and
+ * falls back to the JavaScript scan when it is absent.
+ *
+ * scan(procDir, pids: Int32Array, wanted: Float64Array (sorted ascending), flags, threads) → {
+ *   pairs: Float64Array   pid, inode, pid, inode, … grouped by pid
+ *   denied: Int32Array    pids whose fd directory gave EACCES/EPERM
+ *   vanished, fds         counts, as ScanOut
+ *   info: Float64Array    per owner pid (flag INFO): pid, euid or -1, name start, name end or -1, netns start,
+ *                         netns end or -1 (offsets into text); a pid that holds a wanted socket appears once
+ *   text: Buffer          the raw `Name:` values (still escaped by the kernel) and ns/net link targets
+ * }
+ * flags: 1 STRICT (refuse a pid's fd directory that is not a real directory: a captured root), 2 INFO (read
+ * /proc/PID/status and ns/net of every owner).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define FLAG_STRICT 1
+#define FLAG_INFO 2
+#define FLAG_TWINS 4
+#define MAX_THREADS 16
+/* Fewest open fds for which a process is compared with a twin (see try_twin) instead of walked. */
+#define TWIN_MIN_FDS 32
+#ifndef KCMP_FILE
+#define KCMP_FILE 0
+#endif
+
+typedef struct {
+  double *v;
+  size_t n, cap;
+} dvec;
+
+typedef struct {
+  int32_t *v;
+  size_t n, cap;
+} ivec;
+
+typedef struct {
+  char *v;
+  size_t n, cap;
+} cvec;
+
+static int dpush(dvec *a, double x) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 256;
+    double *p = realloc(a->v, cap * sizeof *p);
+    if (!p) return -1;
+    a->v = p;
+    a->cap = cap;
+  }
+  a->v[a->n++] = x;
+  return 0;
+}
+
+static int ipush(ivec *a, int32_t x) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 64;
+    int32_t *p = realloc(a->v, cap * sizeof *p);
+    if (!p) return -1;
+    a->v = p;
+    a->cap = cap;
+  }
+  a->v[a->n++] = x;
+  return 0;
+}
+
+static int cappend(cvec *a, const char *s, size_t len) {
+  if (a->n + len > a->cap) {
+    size_t cap = a->cap ? a->cap : 1024;
+    while (cap < a->n + len) cap *= 2;
+    char *p = realloc(a->v, cap);
+    if (!p) return -1;
+    a->v = p;
+    a->cap = cap;
+  }
+  memcpy(a->v + a->n, s, len);
+  a->n += len;
+  return 0;
+}
+
+/* A process walked in full, kept as the reference for others with the same number of open fds. */
+typedef struct twin_ref {
+  int32_t pid;
+  size_t count;
+  int *fds;
+  double *inodes; /* wanted inode at fds[i], or -1 */
+  struct twin_ref *next;
+} twin_ref_t;
+
+typedef struct {
+  int procfd;
+  const int32_t *pids;
+  size_t npids;
+  const double *wanted;
+  size_t nwanted;
+  int flags;
+  size_t cursor; /* atomic */
+  pthread_mutex_t lock;
+  twin_ref_t *refs; /* under lock; an entry never changes once linked */
+  int twins_off;    /* atomic: kcmp unavailable (ENOSYS) or not allowed (EPERM) here */
+} job_t;
+
+typedef struct {
+  job_t *job;
+  dvec pairs;
+  ivec denied;
+  double vanished;
+  double fds;
+  dvec info;
+  cvec text;
+  double twins; /* processes resolved by try_twin */
+  ivec walk_fds;   /* the fds and inodes of the walk in progress, for a new twin reference */
+  dvec walk_inodes;
+  int failed; /* out of memory */
+} out_t;
+
+static int wanted_has(const job_t *job, double inode) {
+  size_t lo = 0, hi = job->nwanted;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    double m = job->wanted[mid];
+    if (m == inode) return 1;
+    if (m < inode) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
+}
+
+/* `socket:[12345]` → 12345, or -1: the same arithmetic (IEEE doubles) as parseInodeBytes in fd-scan.ts. */
+static double parse_socket_inode(const char *t, ssize_t len) {
+  if (len < 8 || memcmp(t, "socket:[", 8) != 0) return -1;
+  ssize_t end = len - 1;
+  if (t[end] != ']') return -1;
+  double v = 0;
+  for (ssize_t j = 8; j < end; j++) {
+    int d = (unsigned char)t[j] - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return end > 8 ? v : -1;
+}
+
+/* Read a small /proc file relative to procfd into buf (at most cap bytes); -1 on failure. */
+/* `once`: a single read() (a seq_file with one record, like /proc/PID/status, returns all of it at once). */
+static ssize_t read_small(int procfd, const char *rel, char *buf, size_t cap, int once) {
+  int fd = openat(procfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = 0;
+  while (n < cap) {
+    ssize_t k = read(fd, buf + n, cap - n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      return -1;
+    }
+    if (k == 0) break;
+    n += (size_t)k;
+    if (once) break;
+  }
+  close(fd);
+  return (ssize_t)n;
+}
+
+/* A line of status that starts with `key` (lines end at '\n' only, as statusName/statusUid in process-info.ts). */
+static const char *status_line(const char *s, size_t n, const char *key, size_t keylen, const char **eol) {
+  size_t i = 0;
+  while (i < n) {
+    const char *nl = memchr(s + i, '\n', n - i);
+    size_t e = nl ? (size_t)(nl - s) : n;
+    if (e - i >= keylen && memcmp(s + i, key, keylen) == 0) {
+      *eol = s + e;
+      return s + i + keylen;
+    }
+    i = e + 1;
+  }
+  return NULL;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r'; }
+
+/* The effective uid: the second number of `Uid:\treal\teffective\t…`, or -1. */
+static double status_euid(const char *s, size_t n) {
+  const char *eol;
+  const char *p = status_line(s, n, "Uid:", 4, &eol);
+  if (!p) return -1;
+  double v[2];
+  for (int k = 0; k < 2; k++) {
+    if (p >= eol || !is_ws(*p)) return -1;
+    while (p < eol && is_ws(*p)) p++;
+    if (p >= eol || *p < '0' || *p > '9') return -1;
+    double x = 0;
+    while (p < eol && *p >= '0' && *p <= '9') x = x * 10 + (*p++ - '0');
+    v[k] = x;
+  }
+  return v[1];
+}
+
+static void owner_info(out_t *o, int32_t pid, char *buf, size_t cap) {
+  char rel[64];
+  double meta[6] = {pid, -1, 0, -1, 0, -1};
+  snprintf(rel, sizeof rel, "%d/status", pid);
+  ssize_t n = read_small(o->job->procfd, rel, buf, cap, 1);
+  if (n > 0) {
+    const char *eol;
+    const char *name = status_line(buf, (size_t)n, "Name:\t", 6, &eol);
+    meta[1] = status_euid(buf, (size_t)n);
+    if (name) {
+      meta[2] = (double)o->text.n;
+      if (cappend(&o->text, name, (size_t)(eol - name)) < 0) o->failed = 1;
+      meta[3] = (double)o->text.n;
+    }
+  }
+  snprintf(rel, sizeof rel, "%d/ns/net", pid);
+  char link[256];
+  ssize_t k = readlinkat(o->job->procfd, rel, link, sizeof link);
+  if (k > 0 && (size_t)k < sizeof link) {
+    meta[4] = (double)o->text.n;
+    if (cappend(&o->text, link, (size_t)k) < 0) o->failed = 1;
+    meta[5] = (double)o->text.n;
+  }
+  for (int i = 0; i < 6; i++)
+    if (dpush(&o->info, meta[i]) < 0) o->failed = 1;
+}
+
+static twin_ref_t *find_ref(job_t *job, size_t count) {
+  pthread_mutex_lock(&job->lock);
+  twin_ref_t *r = job->refs;
+  while (r && r->count != count) r = r->next;
+  pthread_mutex_unlock(&job->lock);
+  return r;
+}
+
+static void add_ref(job_t *job, int32_t pid, const ivec *fds, const dvec *inodes) {
+  twin_ref_t *r = calloc(1, sizeof *r);
+  if (!r) return;
+  r->pid = pid;
+  r->count = fds->n;
+  r->fds = malloc(fds->n * sizeof(int));
+  r->inodes = malloc(fds->n * sizeof(double));
+  if (!r->fds || !r->inodes) {
+    free(r->fds);
+    free(r->inodes);
+    free(r);
+    return;
+  }
+  for (size_t i = 0; i < fds->n; i++) r->fds[i] = fds->v[i];
+  memcpy(r->inodes, inodes->v, fds->n * sizeof(double));
+  pthread_mutex_lock(&job->lock);
+  twin_ref_t *q = job->refs;
+  while (q && q->count != r->count) q = q->next;
+  if (q) {
+    free(r->fds);
+    free(r->inodes);
+    free(r);
+  } else {
+    r->next = job->refs;
+    job->refs = r;
+  }
+  pthread_mutex_unlock(&job->lock);
+}
+
+/*
+ * A prefork server's workers inherit the parent's descriptors: each holds the very same open files at the same fd
+ * numbers. Reading every worker's links costs a /proc lookup, a permission check and a d_path per fd; kcmp(2)
+ * KCMP_FILE asks the kernel whether fd N of two processes is one struct file, which is several times cheaper.
+ * When `pid` has exactly as many open fds as a reference process walked in full (the fd directory's st_size is
+ * that count, Linux 6.2+) and every one of the reference's fds is the same file in `pid`, the two fd sets are
+ * equal and `pid` holds what the reference held. Any difference (or kcmp refused) and `pid` is walked as usual.
+ */
+static int try_twin(out_t *o, int32_t pid, twin_ref_t *ref) {
+  job_t *job = o->job;
+  size_t before = o->pairs.n;
+  for (size_t i = 0; i < ref->count; i++) {
+    long r = syscall(SYS_kcmp, (pid_t)ref->pid, (pid_t)pid, KCMP_FILE, (unsigned long)ref->fds[i], (unsigned long)ref->fds[i]);
+    if (r != 0) {
+      if (r < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) __atomic_store_n(&job->twins_off, 1, __ATOMIC_RELAXED);
+      o->pairs.n = before;
+      return 0;
+    }
+    if (ref->inodes[i] >= 0 && (dpush(&o->pairs, pid) < 0 || dpush(&o->pairs, ref->inodes[i]) < 0)) o->failed = 1;
+  }
+  return 1;
+}
+
+static void scan_pid(out_t *o, int32_t pid, char *status_buf, size_t status_cap) {
+  job_t *job = o->job;
+  char rel[64];
+  snprintf(rel, sizeof rel, "%d/fd", pid);
+  if (job->flags & FLAG_STRICT) {
+    struct stat st;
+    if (fstatat(job->procfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == EACCES || errno == EPERM) {
+        if (ipush(&o->denied, pid) < 0) o->failed = 1;
+      } else o->vanished++;
+      return;
+    }
+    if (!S_ISDIR(st.st_mode)) return;
+  }
+  int dfd = openat(job->procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | ((job->flags & FLAG_STRICT) ? O_NOFOLLOW : 0));
+  if (dfd < 0) {
+    if (errno == EACCES || errno == EPERM) {
+      if (ipush(&o->denied, pid) < 0) o->failed = 1;
+    } else o->vanished++;
+    return;
+  }
+  /* The fd directory's size is its number of open fds (Linux 6.2+; 0 before, and then no twin is tried). */
+  size_t count = 0, expect = 0;
+  struct stat dst;
+  if ((job->flags & FLAG_TWINS) && fstat(dfd, &dst) == 0 && dst.st_size > 0) {
+    expect = (size_t)dst.st_size;
+    if (expect >= TWIN_MIN_FDS && !__atomic_load_n(&job->twins_off, __ATOMIC_RELAXED)) count = expect;
+  }
+  if (count) {
+    twin_ref_t *ref = find_ref(job, count);
+    size_t b0 = o->pairs.n;
+    if (ref && ref->pid != pid && try_twin(o, pid, ref)) {
+      close(dfd);
+      o->fds += (double)count;
+      o->twins++;
+      if (o->pairs.n > b0 && (job->flags & FLAG_INFO)) owner_info(o, pid, status_buf, status_cap);
+      return;
+    }
+  }
+  o->walk_fds.n = 0;
+  o->walk_inodes.n = 0;
+  size_t before = o->pairs.n;
+  char target[4096];
+  char dbuf[16384];
+  /* Node's readdirSync fails as a whole on a read error after the first batch; a process that exits mid-listing
+     gives ENOENT here and in Node alike, and both then count it as vanished with no pairs. */
+  size_t names = 0;
+  int err = 0;
+  for (;;) {
+    long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
+    if (nread < 0) {
+      err = errno;
+      break;
+    }
+    if (nread == 0) break;
+    for (long bpos = 0; bpos < nread;) {
+      struct dirent64_raw {
+        uint64_t d_ino;
+        int64_t d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+      } *e = (struct dirent64_raw *)(dbuf + bpos);
+      bpos += e->d_reclen;
+      if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+      names++;
+      ssize_t len = readlinkat(dfd, e->d_name, target, sizeof target);
+      double got = -1;
+      if (len > 0 && (size_t)len < sizeof target && target[0] == 's') {
+        double inode = parse_socket_inode(target, len);
+        if (inode >= 0 && wanted_has(job, inode)) {
+          got = inode;
+          if (dpush(&o->pairs, pid) < 0 || dpush(&o->pairs, inode) < 0) o->failed = 1;
+        }
+      }
+      if (count) {
+        /* Kept for a twin reference: an fd that vanished mid-walk (len < 0) is kept too; kcmp then finds no
+           such fd in a twin, and that twin is walked. */
+        char *endp;
+        long fdno = strtol(e->d_name, &endp, 10);
+        if (*endp != 0 || fdno < 0 || fdno > 0x7fffffff) count = 0;
+        else if (ipush(&o->walk_fds, (int32_t)fdno) < 0 || dpush(&o->walk_inodes, got) < 0) o->failed = 1;
+      }
+    }
+    /* All the fds the directory's size announced are listed: skip the getdents64 that would only say "end". An fd
+       opened since is as if opened just after the listing. */
+    if (expect && names >= expect) break;
+  }
+  close(dfd);
+  if (err != 0) {
+    o->pairs.n = before;
+    if (err == EACCES || err == EPERM) {
+      if (ipush(&o->denied, pid) < 0) o->failed = 1;
+    } else o->vanished++;
+    return;
+  }
+  o->fds += (double)names;
+  if (count && names == count && names == o->walk_fds.n) add_ref(job, pid, &o->walk_fds, &o->walk_inodes);
+  if (o->pairs.n > before && (job->flags & FLAG_INFO)) owner_info(o, pid, status_buf, status_cap);
+}
+
+static void *worker(void *arg) {
+  out_t *o = arg;
+  job_t *job = o->job;
+  size_t cap = 64 * 1024;
+  char *buf = (job->flags & FLAG_INFO) ? malloc(cap) : NULL;
+  if ((job->flags & FLAG_INFO) && !buf) {
+    o->failed = 1;
+    return NULL;
+  }
+  for (;;) {
+    size_t k = __atomic_fetch_add(&job->cursor, 1, __ATOMIC_RELAXED);
+    if (k >= job->npids) break;
+    scan_pid(o, job->pids[k], buf, cap);
+    if (o->failed) break;
+  }
+  free(buf);
+  return NULL;
+}
+
+#define CHECK(call)                                                                                              \
+  do {                                                                                                           \
+    if ((call) != napi_ok) goto fail;                                                                            \
+  } while (0)
+
+static napi_value make_f64(napi_env env, const double *src, size_t n) {
+  napi_value ab, arr;
+  void *data;
+  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) != napi_ok) return NULL;
+  if (n) memcpy(data, src, n * sizeof(double));
+  if (napi_create_typedarray(env, napi_float64_array, n, ab, 0, &arr) != napi_ok) return NULL;
+  return arr;
+}
+
+static napi_value scan(napi_env env, napi_callback_info cb) {
+  size_t argc = 5;
+  napi_value argv[5];
+  out_t outs[MAX_THREADS];
+  pthread_t tids[MAX_THREADS];
+  int started[MAX_THREADS];
+  int nthreads = 0;
+  int procfd = -1;
+  napi_value result = NULL;
+  job_t job;
+  memset(&job, 0, sizeof job);
+  pthread_mutex_init(&job.lock, NULL);
+  memset(outs, 0, sizeof outs);
+  memset(started, 0, sizeof started);
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "scan(procDir, pids, wanted, flags, threads)");
+    return NULL;
+  }
+  char procdir[4096];
+  size_t plen;
+  CHECK(napi_get_value_string_utf8(env, argv[0], procdir, sizeof procdir, &plen));
+  if (plen >= sizeof procdir - 1) {
+    napi_throw_range_error(env, NULL, "procDir too long");
+    return NULL;
+  }
+  napi_typedarray_type t1, t2;
+  size_t npids, nwanted;
+  void *pids, *wanted;
+  CHECK(napi_get_typedarray_info(env, argv[1], &t1, &npids, &pids, NULL, NULL));
+  CHECK(napi_get_typedarray_info(env, argv[2], &t2, &nwanted, &wanted, NULL, NULL));
+  if (t1 != napi_int32_array || t2 != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "pids must be an Int32Array and wanted a Float64Array");
+    return NULL;
+  }
+  int32_t flags, threads;
+  CHECK(napi_get_value_int32(env, argv[3], &flags));
+  CHECK(napi_get_value_int32(env, argv[4], &threads));
+  if (threads < 1) threads = 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+
+  procfd = open(procdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  job.procfd = procfd;
+  job.pids = pids;
+  job.npids = npids;
+  job.wanted = wanted;
+  job.nwanted = nwanted;
+  job.flags = flags;
+  if (procfd >= 0) {
+    for (int i = 0; i < threads; i++) outs[i].job = &job;
+    /* Thread 0 is this one; the others are started only when there is work enough to share. */
+    nthreads = npids < 64 ? 1 : threads;
+    for (int i = 1; i < nthreads; i++) started[i] = pthread_create(&tids[i], NULL, worker, &outs[i]) == 0;
+    worker(&outs[0]);
+    for (int i = 1; i < nthreads; i++)
+      if (started[i]) pthread_join(tids[i], NULL);
+  } else {
+    /* No /proc to open: every pid counts as vanished, as the JavaScript scan would find no fd directory. */
+    outs[0].job = &job;
+    nthreads = 1;
+    outs[0].vanished = (double)npids;
+  }
+  for (int i = 0; i < nthreads; i++)
+    if (outs[i].failed) {
+      napi_throw_error(env, "ENOMEM", "native scan: out of memory");
+      goto done;
+    }
+
+  /* Concatenate the threads' outputs in thread order: each keeps one pid's pairs together. */
+  dvec pairs = {0}, info = {0};
+  cvec text = {0};
+  ivec denied = {0};
+  double vanished = 0, fds = 0, twins = 0;
+  for (int i = 0; i < nthreads; i++) {
+    out_t *o = &outs[i];
+    size_t base = text.n;
+    for (size_t k = 0; k < o->pairs.n; k++) dpush(&pairs, o->pairs.v[k]);
+    for (size_t k = 0; k < o->denied.n; k++) ipush(&denied, o->denied.v[k]);
+    for (size_t k = 0; k < o->info.n; k += 6) {
+      dpush(&info, o->info.v[k]);
+      dpush(&info, o->info.v[k + 1]);
+      dpush(&info, o->info.v[k + 2] + (double)base);
+      dpush(&info, o->info.v[k + 3] < 0 ? -1 : o->info.v[k + 3] + (double)base);
+      dpush(&info, o->info.v[k + 4] + (double)base);
+      dpush(&info, o->info.v[k + 5] < 0 ? -1 : o->info.v[k + 5] + (double)base);
+    }
+    if (o->text.n) cappend(&text, o->text.v, o->text.n);
+    vanished += o->vanished;
+    fds += o->fds;
+    twins += o->twins;
+  }
+  napi_value obj, v;
+  napi_status st = napi_create_object(env, &obj);
+  if (st == napi_ok && (v = make_f64(env, pairs.v, pairs.n))) st = napi_set_named_property(env, obj, "pairs", v);
+  else st = napi_generic_failure;
+  if (st == napi_ok && (v = make_f64(env, info.v, info.n))) st = napi_set_named_property(env, obj, "info", v);
+  else st = napi_generic_failure;
+  if (st == napi_ok) {
+    napi_value ab;
+    void *data;
+    st = napi_create_arraybuffer(env, denied.n * sizeof(int32_t), &data, &ab);
+    if (st == napi_ok && denied.n) memcpy(data, denied.v, denied.n * sizeof(int32_t));
+    if (st == napi_ok) st = napi_create_typedarray(env, napi_int32_array, denied.n, ab, 0, &v);
+    if (st == napi_ok) st = napi_set_named_property(env, obj, "denied", v);
+  }
+  if (st == napi_ok) {
+    void *data;
+    st = napi_create_buffer_copy(env, text.n, text.n ? text.v : "", &data, &v);
+    if (st == napi_ok) st = napi_set_named_property(env, obj, "text", v);
+  }
+  if (st == napi_ok) st = napi_create_double(env, vanished, &v);
+  if (st == napi_ok) st = napi_set_named_property(env, obj, "vanished", v);
+  if (st == napi_ok) st = napi_create_double(env, fds, &v);
+  if (st == napi_ok) st = napi_set_named_property(env, obj, "fds", v);
+  if (st == napi_ok) st = napi_create_double(env, twins, &v);
+  if (st == napi_ok) st = napi_set_named_property(env, obj, "twins", v);
+  free(pairs.v);
+  free(info.v);
+  free(text.v);
+  free(denied.v);
+  if (st == napi_ok) result = obj;
+  else napi_throw_error(env, NULL, "native scan: could not build the result");
+  goto done;
+fail:
+  napi_throw_error(env, NULL, "native scan: bad arguments");
+done:
+  while (job.refs) {
+    twin_ref_t *r = job.refs;
+    job.refs = r->next;
+    free(r->fds);
+    free(r->inodes);
+    free(r);
+  }
+  for (int i = 0; i < MAX_THREADS; i++) {
+    free(outs[i].walk_fds.v);
+    free(outs[i].walk_inodes.v);
+    free(outs[i].pairs.v);
+    free(outs[i].denied.v);
+    free(outs[i].info.v);
+    free(outs[i].text.v);
+  }
+  if (procfd >= 0) close(procfd);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "scan", fn) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ProcessInfo } from '../model/live.js';
+import type { ScanOut } from './fd-scan.js';
+import { completeProcessInfo, readProcessInfo } from './process-info.js';
+
+/**
+ * The optional native fd scanner (native/procscan.c, built at install time by native/build.mjs when a C compiler
+ * and Node's headers are there). It does what fd-scan.ts's scanPids does, in C on several threads, and for the live
+ * root it also reads each owner's status and ns/net; owners.ts uses it when it loads and falls back to the
+ * JavaScript scan otherwise. `BINDCHECK_NATIVE=0` (or ReadLiveSocketsOptions.native = false) forces the
+ * JavaScript scan; both give the same result (test/live/native-scan.test.ts).
+ */
+interface NativeResult {
+  pairs: Float64Array;
+  denied: Int32Array;
+  vanished: number;
+  fds: number;
+  info: Float64Array;
+  text: Buffer;
+  twins: number;
+}
+
+interface NativeModule {
+  scan(procDir: string, pids: Int32Array, wanted: Float64Array, flags: number, threads: number): NativeResult;
+}
+
+const FLAG_STRICT = 1;
+const FLAG_INFO = 2;
+/** Compare a process's fds with a twin's by kcmp(2) instead of reading its links (procscan.c try_twin); live root only. */
+const FLAG_TWINS = 4;
+const INFO_FIELDS = 6;
+
+/** Where native/build.mjs puts the module, from dist/live/ and from src/live/ alike. */
+const MODULE_URL = new URL('../../native/build/procscan.node', import.meta.url);
+
+let loaded: NativeModule | null | undefined;
+
+/** The native module, or undefined when it was not built, does not load, or BINDCHECK_NATIVE=0 says not to. */
+export function nativeScanner(env: NodeJS.ProcessEnv = process.env): NativeModule | undefined {
+  if (env.BINDCHECK_NATIVE === '0') return undefined;
+  if (loaded === undefined) {
+    try {
+      const mod = createRequire(import.meta.url)(fileURLToPath(MODULE_URL)) as Partial<NativeModule>;
+      loaded = typeof mod.scan === 'function' ? (mod as NativeModule) : null;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded ?? undefined;
+}
+
+/** Which scan `bindcheck sockets` uses here: for the benchmark's report and the tests. */
+export function ownerScanPath(env: NodeJS.ProcessEnv = process.env): 'native' | 'js' {
+  return nativeScanner(env) ? 'native' : 'js';
+}
+
+export interface NativeScanOptions {
+  strict: boolean;
+  withCmdline: boolean;
+  withUnit: boolean;
+  threads: number;
+  /** Let the native scan match forked workers' fds to their parent's with kcmp (default true on the live root). */
+  twins?: boolean;
+}
+
+/**
+ * The owner scan through the native module: the same ScanOut as scanPids over every pid. Status and ns/net come
+ * from C on the live root (not strict); a captured root's owners, and whatever status lacked, are read here.
+ */
+export function nativeScanPids(
+  mod: NativeModule,
+  procDir: string,
+  pids: readonly number[],
+  wanted: ReadonlySet<number>,
+  opts: NativeScanOptions,
+): Omit<ScanOut, 'pairs'> & { pairs: Float64Array; twins: number } {
+  const sortedWanted = Float64Array.from(wanted).sort();
+  // A captured root's pids are not processes: kcmp would compare whatever runs here under those numbers.
+  const flags = opts.strict ? FLAG_STRICT : FLAG_INFO | (opts.twins === false ? 0 : FLAG_TWINS);
+  const r = mod.scan(procDir, Int32Array.from(pids), sortedWanted, flags, Math.max(1, opts.threads));
+  const scratch = Buffer.allocUnsafe(64 * 1024);
+  const infos: ProcessInfo[] = [];
+  const fromC = new Set<number>();
+  const { info, text } = r;
+  for (let i = 0; i < info.length; i += INFO_FIELDS) {
+    const pid = info[i] as number;
+    const uid = info[i + 1] as number;
+    const nameEnd = info[i + 3] as number;
+    const nsEnd = info[i + 5] as number;
+    const rawName = nameEnd < 0 ? undefined : text.toString('utf8', info[i + 2] as number, nameEnd);
+    const netns = nsEnd < 0 ? undefined : text.toString('utf8', info[i + 4] as number, nsEnd);
+    infos.push(completeProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, rawName, uid < 0 ? undefined : uid, netns, opts.withCmdline, opts.withUnit, opts.strict));
+    fromC.add(pid);
+  }
+  const { pairs } = r;
+  // Owners whose info C did not read (a captured root, where the files are lstat-checked first): read here, once.
+  for (let i = 0; i < pairs.length; i += 2) {
+    const pid = pairs[i] as number;
+    if (fromC.has(pid)) continue;
+    fromC.add(pid);
+    infos.push(readProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, opts.withCmdline, opts.withUnit, opts.strict));
+  }
+  return { pairs, infos, denied: Array.from(r.denied), vanished: r.vanished, fds: r.fds, twins: r.twins };
+}
