@@ -20,6 +20,14 @@ export const SSHD_BEHAVIOUR = {
   /** log.c fatal() → cleanup_exit(255). */
   exitStatus: 255,
   /**
+   * Services a socket unit with Accept=no hands its sockets to: Debian's sshd (1:9.2p1, "Support systemd socket
+   * activation") calls sd_listen_fds() and, given LISTEN_FDS, listens on those and binds nothing from sshd_config
+   * (observed: `LISTEN_FDS=1 sshd -D` with Port 2223 in the config listens only on the inherited socket).
+   */
+  activatedServices: ['ssh.service', 'sshd.service'] as readonly string[],
+  /** Accept=yes: one `sshd -i` per connection from this template, which binds nothing. */
+  activatedTemplates: ['ssh@.service', 'sshd@.service'] as readonly string[],
+  /**
    * sshd.c listen_on_addrs(): socket(); SO_REUSEADDR=1 (set_reuseaddr); SO_BINDTODEVICE=rdomain when the
    * ListenAddress names one (set_rdomain, Linux); IPV6_V6ONLY=1 on AF_INET6 (sock_set_v6only); bind(); listen(128)
    * before the next address.

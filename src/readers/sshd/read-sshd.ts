@@ -6,6 +6,8 @@ import type { DaemonPlan, DirectiveExtent, PlannedSocket } from '../../model/pla
 import { parseAddress } from '../../kernel/index.js';
 import { inputFinding, type InputCode } from '../common/input-finding.js';
 import { rootGlob } from '../common/root-glob.js';
+import { formatEndpoint } from '../../model/endpoint.js';
+import { readSocketUnits } from '../socket-units/read-socket-units.js';
 import { daemonArgs } from '../systemd/daemon-args.js';
 import { SSHD_BEHAVIOUR, SSHD_KEYWORDS } from './behaviour.js';
 import { splitLine, splitSshdConfig, type SshdLine } from './config-lines.js';
@@ -55,7 +57,7 @@ export interface SshdReadResult {
   /** Reasons the real sshd refuses this configuration (it exits with status 255, or 1 for an unreadable file). */
   refusesToStart: string[];
   /** systemd's ssh.socket, when the root enables it: then systemd, not sshd, binds the port. */
-  socketActivation?: { unit: string; listenStreams: string[]; source: Location };
+  socketActivation?: { unit: string; listenStreams: string[]; source: Location; accept: boolean };
 }
 
 interface ParseState {
@@ -297,7 +299,10 @@ export function readSshd(fs: RootFs, opts: SshdReadOptions = {}): SshdReadResult
       g.sockets.unshift(...chunk);
     }
   }
-  const sockets = groups.flatMap((g) => g.sockets);
+  // With a socket unit for ssh.service started at boot, systemd passes its sockets to sshd (LISTEN_FDS; Debian's
+  // sshd calls sd_listen_fds() and then binds nothing itself — observed), and sshd_config's Port/ListenAddress
+  // have no effect. Accept=yes runs `sshd -i` per connection, which binds nothing either.
+  const sockets = activation ? [] : groups.flatMap((g) => g.sockets);
   if (sockets.length > SSHD_BEHAVIOUR.maxListenSocks && refusesToStart.length === 0) {
     const s = sockets[SSHD_BEHAVIOUR.maxListenSocks] as PlannedSocket;
     finding('BC002', s.source, `${sockets.length} listen addresses: sshd stops with "Too many listen sockets. Enlarge MAX_LISTEN_SOCKS" at the ${SSHD_BEHAVIOUR.maxListenSocks + 1}th`, true);
@@ -355,7 +360,6 @@ export function readSshd(fs: RootFs, opts: SshdReadOptions = {}): SshdReadResult
           ...derivation,
           t.how,
           `listen_on_addrs(): SO_REUSEADDR${la?.rdomain ? `, SO_BINDTODEVICE ${la.rdomain}` : ''}${t.family === 'inet6' ? ', IPV6_V6ONLY=1' : ''}, bind(), listen(128) before the next address; a failed bind() is logged and skipped`,
-          ...(activation ? [`${activation.unit} is enabled: systemd binds ${activation.listenStreams.join(', ')} itself (socket activation)`] : []),
         ],
         optionsKey: `rdomain=${la?.rdomain ?? ''}`,
       };
@@ -378,6 +382,16 @@ export function readSshd(fs: RootFs, opts: SshdReadOptions = {}): SshdReadResult
     // bound does server_listen() fatal("Cannot bind any address.") (exit 255). A failed listen() is fatal at once.
     onFailure: 'continue',
     retry: { attempts: 0, intervalSeconds: 0, exitStatus: SSHD_BEHAVIOUR.exitStatus },
+    ...(activation
+      ? {
+          inheritsSockets: {
+            from: activation.unit,
+            source: activation.source,
+            endpoints: activation.listenStreams,
+            ignored: [...st.ports, ...st.listen].map((x) => x.location).filter((l) => l.line > 0 || l.column !== undefined),
+          },
+        }
+      : {}),
   });
   return result;
 }
@@ -440,17 +454,19 @@ export function a2port(fs: RootFs, s: string): number | undefined {
   return undefined;
 }
 
-/** Debian's and Ubuntu's ssh.socket, when a *.wants link enables it in the root. */
+/**
+ * The socket unit systemd starts at boot for sshd, when the root enables one (Debian's and Ubuntu's ssh.socket,
+ * through any *.wants/ or *.requires/ link, with drop-ins and unit precedence as the socket-units reader reads them):
+ * Accept=no hands its sockets to ssh.service (or the sshd.service alias), Accept=yes runs ssh@.service per connection.
+ */
 function socketActivation(fs: RootFs): SshdReadResult['socketActivation'] {
-  for (const wants of ['/etc/systemd/system/sockets.target.wants/ssh.socket', '/etc/systemd/system/ssh.service.requires/ssh.socket']) {
-    if (!fs.exists(wants)) continue;
-    const r = fs.readText(wants);
-    if (!r.ok) continue;
-    const listenStreams = r.text
-      .split('\n')
-      .map((l) => /^\s*ListenStream\s*=\s*(.*?)\s*$/.exec(l)?.[1])
-      .filter((x): x is string => x !== undefined && x !== '');
-    return { unit: 'ssh.socket', listenStreams, source: { file: r.resolved, line: 0 } };
+  for (const u of readSocketUnits(fs).units) {
+    if (u.notStarted !== undefined || u.service === undefined) continue;
+    const forSshd = u.accept ? SSHD_BEHAVIOUR.activatedTemplates.includes(u.service) : SSHD_BEHAVIOUR.activatedServices.includes(u.service);
+    if (!forSshd) continue;
+    const ports = u.ports.filter((p) => p.socket !== undefined);
+    const first = ports[0]?.location ?? { file: u.fragment ?? `/etc/systemd/system/${u.unit}`, line: 0 };
+    return { unit: u.unit, listenStreams: ports.map((p) => formatEndpoint(p.socket as PlannedSocket)), source: first, accept: u.accept };
   }
   return undefined;
 }

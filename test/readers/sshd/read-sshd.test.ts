@@ -7,7 +7,7 @@ import { RootFs } from '../../../src/fs/root-fs.js';
 import type { Location } from '../../../src/model/location.js';
 import { readSshd, splitHostPort, splitSshdConfig, sshdReader } from '../../../src/readers/sshd/index.js';
 import { scanInventory } from '../../../src/run.js';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -141,5 +141,75 @@ describe('sshd reader behaviour (each fact checked on the real sshd in test/inte
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('socket activation (ssh.socket enabled)', () => {
+  const SSH_SOCKET = ['[Unit]', 'Description=OpenBSD Secure Shell server socket', '', '[Socket]', 'ListenStream=22', 'Accept=no', '', '[Install]', 'WantedBy=sockets.target', ''];
+  const SSH_SERVICE = ['[Service]', 'ExecStart=/usr/sbin/sshd -D $SSHD_OPTS', ''];
+
+  function root(opts: { enable?: 'link' | 'masked' | 'none'; accept?: boolean; dropIn?: string[]; config?: string[] }): string {
+    const dir = mkdtempSync(join(tmpdir(), 'bindcheck-sshd-sa-'));
+    const put = (rel: string, lines: string[]) => {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), lines.join('\n'));
+    };
+    put('etc/ssh/sshd_config', opts.config ?? ['Port 2222', 'ListenAddress 127.0.0.1']);
+    put('lib/systemd/system/ssh.socket', opts.accept ? SSH_SOCKET.map((l) => (l === 'Accept=no' ? 'Accept=yes' : l)) : SSH_SOCKET);
+    put('lib/systemd/system/ssh.service', SSH_SERVICE);
+    if (opts.accept) put('lib/systemd/system/ssh@.service', ['[Service]', 'ExecStart=-/usr/sbin/sshd -i', 'StandardInput=socket', '']);
+    if (opts.dropIn) put('etc/systemd/system/ssh.socket.d/port.conf', opts.dropIn);
+    const wants = join(dir, 'etc/systemd/system/sockets.target.wants');
+    mkdirSync(wants, { recursive: true });
+    if (opts.enable === 'link' || opts.enable === undefined) symlinkSync('/lib/systemd/system/ssh.socket', join(wants, 'ssh.socket'));
+    if (opts.enable === 'masked') symlinkSync('/dev/null', join(wants, 'ssh.socket'));
+    return dir;
+  }
+
+  it('sshd binds nothing itself; its Port and ListenAddress lines are BC406', () => {
+    const dir = root({});
+    try {
+      const r = readSshd(new RootFs(dir));
+      expect(r.plans[0]?.sockets).toEqual([]);
+      expect(r.plans[0]?.inheritsSockets).toMatchObject({ from: 'ssh.socket', endpoints: ['tcp/[::]:22'], source: { file: '/lib/systemd/system/ssh.socket', line: 5 } });
+      expect(r.plans[0]?.inheritsSockets?.ignored.map((l) => `${l.file}:${l.line}`)).toEqual(['/etc/ssh/sshd_config:1', '/etc/ssh/sshd_config:2']);
+      const inv = scanInventory({ root: dir, live: false });
+      const codes = inv.findings.map((f) => `${f.code} ${f.location.file}:${f.location.line}`);
+      expect(codes).toContain('BC406 /etc/ssh/sshd_config:1');
+      // sshd and ssh.socket do not fight over port 22: only the socket unit binds it.
+      expect(inv.findings.filter((f) => f.code === 'BC103')).toEqual([]);
+      expect(inv.inventory.daemons.find((d) => d.daemon === 'systemd-socket')?.sockets.map((s) => `${s.address}:${s.port}`)).toEqual([':::22']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a drop-in that moves the socket is what sshd listens on; the default config has nothing to flag', () => {
+    const dir = root({ dropIn: ['[Socket]', 'ListenStream=', 'ListenStream=2222'], config: ['UsePAM yes'] });
+    try {
+      const r = readSshd(new RootFs(dir));
+      expect(r.plans[0]?.inheritsSockets?.endpoints).toEqual(['tcp/[::]:2222']);
+      expect(r.plans[0]?.inheritsSockets?.ignored).toEqual([]);
+      expect(scanInventory({ root: dir, live: false }).findings.filter((f) => f.code === 'BC406')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Accept=yes (sshd -i per connection) binds nothing either; a masked or absent link leaves sshd binding itself', () => {
+    for (const [opts, expectSockets] of [
+      [{ accept: true }, 0],
+      [{ enable: 'masked' as const }, 1],
+      [{ enable: 'none' as const }, 1],
+    ] as const) {
+      const dir = root(opts);
+      try {
+        const r = readSshd(new RootFs(dir));
+        expect(r.plans[0]?.sockets.length, JSON.stringify(opts)).toBe(expectSockets);
+        expect(r.plans[0]?.inheritsSockets === undefined, JSON.stringify(opts)).toBe(expectSockets === 1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 });
