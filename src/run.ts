@@ -12,6 +12,7 @@ import { READERS, type DaemonReader } from './readers/index.js';
 import { defaultConfigPaths, readDistro } from './readers/distro.js';
 import { readMailers, runningMailers } from './readers/mailers.js';
 import { readDaemonUnits } from './readers/units.js';
+import { readUnitGraph } from './readers/systemd/unit-deps.js';
 
 /** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
 export interface ExtraLiveSocket {
@@ -93,6 +94,8 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     inputFindings.push(...r.findings);
     for (const [k, v] of r.sources) sources.set(k, v);
   }
+  // Which of two daemons starts first is only asked when there are two (src/analysis/boot-order.ts).
+  const unitGraph = daemons.length >= 2 ? readUnitGraph(fs, [...new Set(daemons.flatMap((d) => d.units))]) : undefined;
   const wantLive = opts.live ?? true;
   const hasProc = wantLive && fs.isDirectory('/proc/net');
   const liveSockets: LiveSocket[] = [];
@@ -125,6 +128,7 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     live: hasProc && fs.root === '/',
     daemons,
     units,
+    ...(unitGraph ? { unitGraph } : {}),
     liveSockets,
     hostFacts,
     sources,

@@ -1,6 +1,8 @@
 import type { SimSocketView as SimSocket } from '../kernel/index.js';
 import type { Inventory } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
+import type { DaemonPlan } from '../model/planned.js';
+import { pairOrder, type PairOrder } from './boot-order.js';
 import {
   adoptLive,
   daemonStarts,
@@ -21,6 +23,8 @@ export interface PairConflict {
   second: number;
   /** Outcomes of the second daemon's sockets when started after the first. */
   outcomes: SocketOutcome[];
+  /** What the daemons' systemd units say about which starts first at boot; `a` is the lower daemon index. Shared by both orders. */
+  order?: PairOrder;
 }
 
 export interface Analysis {
@@ -56,23 +60,42 @@ export function analyze(inv: Inventory, known: ReadonlyMap<LiveSocket, KnownLive
   });
 
   const pairConflicts: PairConflict[] = [];
+  const orders = new Map<string, PairOrder>();
   for (let a = 0; a < inv.daemons.length; a++) {
     for (let b = 0; b < inv.daemons.length; b++) {
       if (a === b) continue;
       const pa = inv.daemons[a];
       const pb = inv.daemons[b];
       if (!pa || !pb || !sharePort(pa.sockets, pb.sockets)) continue;
+      // Set both daemons' running sockets aside: on a live host one of the two usually holds the port already.
+      const others = holdersExcept(liveHolders, (s) => isOwnSocket(pa, s) || isOwnSocket(pb, s));
       // Only a pair where each starts fine alone says something about the pair.
-      if (!predictions[a]?.starts || !predictions[b]?.starts) continue;
+      if (!startsAlone(inv, others, pa, a) || !startsAlone(inv, others, pb, b)) continue;
       const ns = namespaceFor(inv.hostFacts);
       const refs = new Map<SimSocket, Holder>();
-      adoptLive(ns, holdersExcept(liveHolders, (s) => isOwnSocket(pa, s) || isOwnSocket(pb, s)), refs);
+      adoptLive(ns, others, refs);
       replayDaemon(ns, pa, a, refs);
       const outcomes = replayDaemon(ns, pb, b, refs);
-      if (!daemonStarts(pb, outcomes)) pairConflicts.push({ first: a, second: b, outcomes });
+      if (daemonStarts(pb, outcomes)) continue;
+      const key = `${Math.min(a, b)}:${Math.max(a, b)}`;
+      let order = orders.get(key);
+      if (!order) {
+        const lo = inv.daemons[Math.min(a, b)] as DaemonPlan;
+        const hi = inv.daemons[Math.max(a, b)] as DaemonPlan;
+        order = pairOrder(inv.unitGraph, lo, hi);
+        orders.set(key, order);
+      }
+      pairConflicts.push({ first: a, second: b, outcomes, order });
     }
   }
   return { predictions, pairConflicts, liveHolders };
+}
+
+function startsAlone(inv: Inventory, holders: LiveHolder[], plan: DaemonPlan, index: number): boolean {
+  const ns = namespaceFor(inv.hostFacts);
+  const refs = new Map<SimSocket, Holder>();
+  adoptLive(ns, holders, refs);
+  return daemonStarts(plan, replayDaemon(ns, plan, index, refs));
 }
 
 function sharePort(a: { proto: string; port: number }[], b: { proto: string; port: number }[]): boolean {

@@ -1,6 +1,8 @@
 import { formatEndpoint } from '../model/endpoint.js';
 import type { EvidenceItem, Finding } from '../model/finding.js';
 import type { LiveSocket } from '../model/live.js';
+import type { DaemonPlan } from '../model/planned.js';
+import { socketUnitHolderSuffix } from '../analysis/socket-unit-holder.js';
 import {
   baseFinding,
   consequenceEvidence,
@@ -28,9 +30,9 @@ export const bc201: Check = {
       const finding = baseFinding(
         { ...meta, severity: uncertain ? 'warning' : meta.severity },
         f,
-        `${f.plan.daemon} ${f.socket.name} ${uncertain ? 'may not be able to' : 'cannot'} ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ${holderText(live)} holds ${formatEndpoint(live)}`,
+        `${f.plan.daemon} ${f.socket.name} ${uncertain ? 'may not be able to' : 'cannot'} ${f.outcome.call} ${formatEndpoint(f.socket)} (${f.outcome.errno}): ${holderText(live, ctx.inventory.daemons)} holds ${formatEndpoint(live)}`,
       );
-      finding.evidence = [plannedEvidence(f.socket, 'asks'), liveEvidence(live), outcomeEvidence(f)];
+      finding.evidence = [plannedEvidence(f.socket, 'asks'), liveEvidence(live, ctx.inventory.daemons), outcomeEvidence(f)];
       if (uncertain) {
         finding.evidence.push({
           location: live.source,
@@ -46,16 +48,17 @@ export const bc201: Check = {
   },
 };
 
-export function holderText(s: LiveSocket): string {
+/** Who holds a live socket; with the plans, a socket pid 1 holds is traced to its `.socket` unit's Listen line. */
+export function holderText(s: LiveSocket, plans?: readonly DaemonPlan[]): string {
   if (!s.ownersKnown) return `a process of uid ${s.uid} (owner needs root to see)`;
   if (s.owners.length === 0) return s.state === 'TIME_WAIT' ? 'a connection in TIME_WAIT' : 'a socket with no process';
   const first = s.owners[0];
   if (!first) return 'a process';
   const unit = first.unit ? `, ${first.unit}` : '';
   const more = s.owners.length > 1 ? ` and ${s.owners.length - 1} more` : '';
-  return `pid ${first.pid} (${first.comm}${unit})${more}`;
+  return `pid ${first.pid} (${first.comm}${unit})${more}${socketUnitHolderSuffix(s, plans)}`;
 }
 
-function liveEvidence(s: LiveSocket): EvidenceItem {
-  return { location: s.source, label: `${holderText(s)} holds ${formatEndpoint(s)} in state ${s.state}` };
+function liveEvidence(s: LiveSocket, plans: readonly DaemonPlan[]): EvidenceItem {
+  return { location: s.source, label: `${holderText(s, plans)} holds ${formatEndpoint(s)} in state ${s.state}` };
 }

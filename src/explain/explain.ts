@@ -7,6 +7,7 @@ import type { LiveSocket } from '../model/live.js';
 import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
 import type { LogEvent, RuntimeEvidence, TraceFailure, UnitFacts } from '../model/runtime.js';
 import type { WhyTarget } from './target.js';
+import { socketUnitHolderSuffix } from '../analysis/socket-unit-holder.js';
 
 export type StepKind = 'config' | 'kernel' | 'live' | 'log' | 'unit' | 'trace' | 'note';
 
@@ -122,9 +123,9 @@ function unitLabel(u: UnitFacts): string | undefined {
   return parts.join(', ');
 }
 
-function liveHolderLabel(s: LiveSocket): string {
+function liveHolderLabel(s: LiveSocket, plans: readonly DaemonPlan[]): string {
   const o = s.owners[0];
-  const who = !s.ownersKnown ? `uid ${s.uid} (owner needs root)` : o ? `pid ${o.pid} ${o.comm}${o.unit ? ` (${o.unit})` : ''}` : 'no process';
+  const who = !s.ownersKnown ? `uid ${s.uid} (owner needs root)` : o ? `pid ${o.pid} ${o.comm}${o.unit ? ` (${o.unit})` : ''}${socketUnitHolderSuffix(s, plans)}` : 'no process';
   return `${formatEndpoint(s)} ${s.state} held by ${who}`;
 }
 
@@ -160,7 +161,7 @@ export function explain(input: ExplainInput): Explanation {
   // 2. Live holders of the target port (port targets), for the record.
   if (target.kind === 'port') {
     for (const s of inv.liveSockets.filter((x) => socketMatchesPort(x, target) && (x.state === 'LISTEN' || x.proto === 'udp'))) {
-      chain.push({ kind: 'live', location: s.source, label: liveHolderLabel(s) });
+      chain.push({ kind: 'live', location: s.source, label: liveHolderLabel(s, inv.daemons) });
     }
   }
 

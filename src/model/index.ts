@@ -6,3 +6,4 @@ export * from './location.js';
 export * from './planned.js';
 export * from './runtime.js';
 export * from './mailers.js';
+export * from './unit-graph.js';

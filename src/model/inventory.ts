@@ -4,6 +4,7 @@ import type { DaemonPlan } from './planned.js';
 import type { UnitFacts } from './runtime.js';
 import type { Location } from './location.js';
 import type { MailerFacts } from './mailers.js';
+import type { UnitGraph } from './unit-graph.js';
 
 /** What a scan could not see, and why ("owner of sockets needs root"). */
 export interface UnseenNote {
@@ -20,6 +21,8 @@ export interface Inventory {
   daemons: DaemonPlan[];
   /** The daemons' systemd units as the root's unit files define them. */
   units: UnitFacts[];
+  /** The systemd units a boot starts and how they are ordered (for which of two daemons starts first), when read. */
+  unitGraph?: UnitGraph;
   /** The distribution, from the root's os-release (it decides default config paths). */
   distro?: { id: string; family: string; prettyName?: string; source: Location };
   /** Which mail transfer agent the root runs, and where locally submitted mail goes. */

@@ -47,6 +47,11 @@ export interface PlannedSocket {
   /** The daemon carries on without this socket when it cannot be created (sendmail `Modifiers=O`). */
   optional?: boolean;
   /**
+   * The daemon binds this wildcard socket but answers only traffic sent to these destination addresses and drops the
+   * rest (dnsmasq's listen-address without bind-interfaces); `source` is the config line that restricts it.
+   */
+  acceptsOnly?: { addresses: string[]; source: Location };
+  /**
    * Index (in the plan's sockets) of an earlier socket this one stands in for: the daemon creates this socket only
    * when that one failed, and that failure is then only a warning (httpd: `0.0.0.0:80` after a failed dual-stack
    * `[::]:80`). When the earlier socket is created, this one never is.
@@ -117,6 +122,21 @@ export interface DaemonPlan {
    * after EADDRINUSE and retries the pass, but returns at once on any other bind() error).
    */
   onFailureByErrno?: Partial<Record<FailureErrno, FailurePolicy>>;
+  /**
+   * Set when the daemon binds none of its listen configuration itself but is handed sockets another unit created
+   * (systemd socket activation: Debian's sshd with ssh.socket enabled). Its `sockets` are then empty; the creating
+   * unit's plan holds them.
+   */
+  inheritsSockets?: {
+    /** The unit that creates the sockets (`ssh.socket`). */
+    from: string;
+    /** Where that unit asks for them (its first Listen line), or the unit file. */
+    source: Location;
+    /** What it listens on, as text (`tcp/[::]:22`). */
+    endpoints: string[];
+    /** The daemon's own listen lines that have no effect because of it (sshd_config `Port`, `ListenAddress`). */
+    ignored: Location[];
+  };
   /** Retries of a failed socket before giving up, and their interval, when the daemon retries. */
   retry?: {
     attempts: number;

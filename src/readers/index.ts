@@ -2,12 +2,17 @@ import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { DaemonPlan } from '../model/planned.js';
 import { apacheReader } from './apache/index.js';
+import { dnsmasqReader } from './dnsmasq/index.js';
+import { composeReader } from './compose/index.js';
 import { dovecotReader } from './dovecot/index.js';
 import { eximReader } from './exim/index.js';
+import { haproxyReader } from './haproxy/index.js';
 import { nginxReader } from './nginx/index.js';
 import { postfixReader } from './postfix/index.js';
+import { resolvedReader } from './resolved/index.js';
 import { readSendmail } from './sendmail/index.js';
 import { sshdReader } from './sshd/index.js';
+import { socketUnitsReader } from './socket-units/index.js';
 
 /** What one daemon reader returns: plans for each instance found, input problems, and the texts it read. */
 export interface ReaderResult {
@@ -48,4 +53,9 @@ export const READERS: readonly DaemonReader[] = [
   sshdReader,
   nginxReader,
   apacheReader,
+  haproxyReader,
+  dnsmasqReader,
+  composeReader,
+  resolvedReader,
+  socketUnitsReader,
 ];

@@ -1,7 +1,7 @@
 // Fuzz targets shared by the long run (test/fuzz/long-run.fuzz.ts, `npm run fuzz`) and the replay of saved
 // reproducers (test/fuzz/regressions.test.ts). Each takes arbitrary text and must not throw; every location it
 // reports in the input's file must be a real line of the input; the same input must give the same output.
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseWhyTarget } from '../../src/explain/target.js';
@@ -10,12 +10,17 @@ import { analyzeStraceText } from '../../src/evidence/strace/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { parseSystemctlStatus } from '../../src/live/systemd-state.js';
 import { apacheReader } from '../../src/readers/apache/index.js';
+import { dnsmasqReader } from '../../src/readers/dnsmasq/index.js';
+import { composeReader } from '../../src/readers/compose/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { eximReader } from '../../src/readers/exim/index.js';
+import { haproxyReader } from '../../src/readers/haproxy/index.js';
 import { nginxReader } from '../../src/readers/nginx/index.js';
 import { postfixReader } from '../../src/readers/postfix/index.js';
+import { resolvedReader } from '../../src/readers/resolved/index.js';
 import { readSendmail } from '../../src/readers/sendmail/index.js';
 import { sshdReader } from '../../src/readers/sshd/index.js';
+import { socketUnitsReader } from '../../src/readers/socket-units/index.js';
 import { parseEnvFile, parseUnitText } from '../../src/readers/systemd/index.js';
 
 export interface FuzzTarget {
@@ -43,8 +48,23 @@ export function fuzzTargets(): { targets: Record<string, FuzzTarget>; cleanup: (
       'exim-conf': { run: viaRoot('/etc/exim4/exim4.conf', (fs) => eximReader.read(fs, {})), file: '/etc/exim4/exim4.conf' },
       'dovecot-conf': { run: viaRoot('/etc/dovecot/dovecot.conf', (fs) => dovecotReader.read(fs, {})), file: '/etc/dovecot/dovecot.conf' },
       'sshd-config': { run: viaRoot('/etc/ssh/sshd_config', (fs) => sshdReader.read(fs, {})), file: '/etc/ssh/sshd_config' },
+      'dnsmasq-conf': { run: viaRoot('/etc/dnsmasq.conf', (fs) => dnsmasqReader.read(fs, {})), file: '/etc/dnsmasq.conf' },
       'apache-conf': { run: viaRoot('/etc/apache2/apache2.conf', (fs) => apacheReader.read(fs, {})), file: '/etc/apache2/apache2.conf' },
       'nginx-conf': { run: viaRoot('/etc/nginx/nginx.conf', (fs) => nginxReader.read(fs, {})), file: '/etc/nginx/nginx.conf' },
+      'haproxy-cfg': { run: viaRoot('/etc/haproxy/haproxy.cfg', (fs) => haproxyReader.read(fs, {})), file: '/etc/haproxy/haproxy.cfg' },
+      // An enabled socket unit (sockets.target.wants link, its service present) whose text is the input.
+      'socket-unit': {
+        run: viaRoot('/etc/systemd/system/fuzz.socket', (fs) => {
+          const units = join(root, 'etc/systemd/system');
+          writeFileSync(join(units, 'fuzz.service'), '[Service]\nExecStart=/bin/true\n');
+          mkdirSync(join(units, 'sockets.target.wants'), { recursive: true });
+          symlinkSync('../fuzz.socket', join(units, 'sockets.target.wants/fuzz.socket'));
+          return socketUnitsReader.read(fs, {});
+        }),
+        file: '/etc/systemd/system/fuzz.socket',
+      },
+      'resolved-conf': { run: viaRoot('/etc/systemd/resolved.conf', (fs) => resolvedReader.read(fs, {})), file: '/etc/systemd/resolved.conf' },
+      'compose-yaml': { run: viaRoot('/etc/docker/compose/app/compose.yaml', (fs) => composeReader.read(fs, {})), file: '/etc/docker/compose/app/compose.yaml' },
       'unit-file': { run: (t) => parseUnitText(t, '/x.service'), file: '/x.service' },
       'env-file': { run: (t) => parseEnvFile(t, '/x.env'), file: '/x.env' },
       syslog: { run: (t) => scanLogText(t, '/var/log/x'), file: '/var/log/x' },

@@ -50,7 +50,11 @@ export function appDir(): string {
     const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: REPO, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
     fs.copyFileSync(path.join(REPO, 'package.json'), path.join(tmp, 'package.json'));
-    for (const dep of ['picocolors', 'ipaddr.js']) fs.cpSync(path.join(REPO, 'node_modules', dep), path.join(tmp, 'node_modules', dep), { recursive: true });
+    // Every runtime dependency the package declares (type-only packages aside), as an install would bring.
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@types/'))) {
+      fs.cpSync(path.join(REPO, 'node_modules', dep), path.join(tmp, 'node_modules', dep), { recursive: true });
+    }
     spawnSync('chmod', ['-R', 'a+rX', tmp]);
     try {
       fs.renameSync(tmp, dest);

@@ -1,12 +1,16 @@
 import type { Location, LogEvent } from '../../model/index.js';
 import type { LogRecogniser, Recognised } from './recogniser.js';
 import { apacheRecogniser } from './recognisers/apache.js';
+import { dnsmasqRecogniser } from './recognisers/dnsmasq.js';
+import { dockerRecogniser } from './recognisers/docker.js';
 import { dovecotRecogniser } from './recognisers/dovecot.js';
 import { eximRecogniser } from './recognisers/exim.js';
 import { genericRecogniser } from './recognisers/generic.js';
+import { haproxyRecogniser } from './recognisers/haproxy.js';
 import { nginxRecogniser } from './recognisers/nginx.js';
 import { postfixRecogniser } from './recognisers/postfix.js';
 import { sendmailRecogniser } from './recognisers/sendmail.js';
+import { resolvedRecogniser } from './recognisers/resolved.js';
 import { sshdRecogniser } from './recognisers/sshd.js';
 import { systemdRecogniser } from './recognisers/systemd.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
@@ -16,7 +20,7 @@ import { parseSyslogHeader, type SyslogHeader } from './syslog-line.js';
  * the generic one, whose `Address already in use` would also match sendmail's own lines. A new daemon adds its
  * module under recognisers/ and one entry here.
  */
-export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, nginxRecogniser, sshdRecogniser, systemdRecogniser, genericRecogniser];
+export const LOG_RECOGNISERS: readonly LogRecogniser[] = [sendmailRecogniser, postfixRecogniser, eximRecogniser, dovecotRecogniser, apacheRecogniser, nginxRecogniser, haproxyRecogniser, sshdRecogniser, dnsmasqRecogniser, resolvedRecogniser, dockerRecogniser, systemdRecogniser, genericRecogniser];
 
 /** Every needle of every recogniser, deduplicated, in registry order: the prefilter of the scan. */
 export function allNeedles(recognisers: readonly LogRecogniser[] = LOG_RECOGNISERS): string[] {

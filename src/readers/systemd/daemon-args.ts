@@ -199,34 +199,101 @@ function sshdArgs(argv: string[]): DaemonArgs {
   return r;
 }
 
-/** dnsmasq src/option.c: OPTSTRING and the long-option table (conf-file takes an optional value: `--conf-file=F`). */
-const DNSMASQ_LONG: Record<string, [string, 0 | 1 | 2]> = {
-  'conf-file': ['C', 2],
-  'conf-dir': ['7', 1],
-  port: ['p', 1],
-  'listen-address': ['a', 1],
-  interface: ['i', 1],
-  'except-interface': ['I', 1],
-  'bind-interfaces': ['z', 0],
-  'bind-dynamic': ['bind-dynamic', 0],
-  'keep-in-foreground': ['k', 0],
-  'no-daemon': ['d', 0],
-  'pid-file': ['x', 2],
-  user: ['u', 2],
-  group: ['g', 2],
-  'test': ['test', 0],
-};
-const DNSMASQ_OVERRIDE_NAMES: Record<string, string> = {
+/**
+ * dnsmasq 2.90 src/option.c opts[]: every long option as `name:has_arg:val` (has_arg 0 none, 1 required, 2 optional
+ * and only as `--name=value`); val is the short letter or the LOPT_ constant. Config files use the same names.
+ */
+const DNSMASQ_OPTION_TABLE = `version:0:v no-hosts:0:h no-poll:0:n help:0:w no-daemon:0:d log-queries:2:q user:2:u group:2:g resolv-file:2:r
+servers-file:1:LOPT_SERVERS_FILE mx-host:1:m mx-target:1:t cache-size:2:c port:1:p dhcp-leasefile:2:l
+dhcp-lease:1:l dhcp-host:1:G dhcp-range:1:F dhcp-option:1:O dhcp-boot:1:M domain:1:s domain-suffix:1:s
+interface:1:i listen-address:1:a local-service:2:LOPT_LOCAL_SERVICE bogus-priv:0:b bogus-nxdomain:1:B
+ignore-address:1:LOPT_IGNORE_ADDR selfmx:0:e filterwin2k:0:f filter-A:0:LOPT_FILTER_A
+filter-AAAA:0:LOPT_FILTER_AAAA filter-rr:1:LOPT_FILTER_RR pid-file:2:x strict-order:0:o server:1:S
+rev-server:1:LOPT_REV_SERV local:1:LOPT_LOCAL address:1:A conf-file:2:C conf-script:1:LOPT_CONF_SCRIPT
+no-resolv:0:R expand-hosts:0:E localmx:0:L local-ttl:1:T no-negcache:0:N no-round-robin:0:LOPT_NORR
+cache-rr:1:LOPT_CACHE_RR addn-hosts:1:H hostsdir:1:LOPT_HOST_INOTIFY query-port:1:Q except-interface:1:I
+no-dhcp-interface:1:2 no-dhcpv4-interface:1:LOPT_NO_DHCP4 no-dhcpv6-interface:1:LOPT_NO_DHCP6 domain-needed:0:D
+dhcp-lease-max:1:X bind-interfaces:0:z read-ethers:0:Z alias:1:V dhcp-vendorclass:1:U dhcp-userclass:1:j
+dhcp-ignore:1:J edns-packet-max:1:P keep-in-foreground:0:k dhcp-authoritative:0:K srv-host:1:W
+localise-queries:0:y txt-record:1:Y dns-rr:1:LOPT_RR enable-dbus:2:1 enable-ubus:2:LOPT_UBUS bootp-dynamic:2:3
+dhcp-mac:1:4 no-ping:0:5 dhcp-script:1:6 conf-dir:1:7 leasefile-ro:0:9 script-on-renewal:0:LOPT_SCRIPT_TIME
+dns-forward-max:1:0 clear-on-reload:0:LOPT_RELOAD dhcp-ignore-names:2:LOPT_NO_NAMES enable-tftp:2:LOPT_TFTP
+tftp-secure:0:LOPT_SECURE tftp-no-fail:0:LOPT_TFTP_NO_FAIL tftp-unique-root:2:LOPT_APREF
+tftp-root:1:LOPT_PREFIX tftp-max:1:LOPT_TFTP_MAX tftp-mtu:1:LOPT_TFTP_MTU tftp-lowercase:0:LOPT_TFTP_LC
+tftp-single-port:0:LOPT_SINGLE_PORT ptr-record:1:LOPT_PTR naptr-record:1:LOPT_NAPTR
+shared-network:1:LOPT_SHARED_NET dhcp-option-force:1:LOPT_FORCE tftp-no-blocksize:0:LOPT_NOBLOCK
+log-dhcp:0:LOPT_LOG_OPTS log-async:2:LOPT_MAX_LOGS dhcp-circuitid:1:LOPT_CIRCUIT dhcp-remoteid:1:LOPT_REMOTE
+dhcp-subscrid:1:LOPT_SUBSCR dhcp-pxe-vendor:1:LOPT_PXE_VENDOR interface-name:1:LOPT_INTNAME
+dhcp-hostsfile:1:LOPT_DHCP_HOST dhcp-optsfile:1:LOPT_DHCP_OPTS dhcp-hostsdir:1:LOPT_DHCP_INOTIFY
+dhcp-optsdir:1:LOPT_DHOPT_INOTIFY dhcp-no-override:0:LOPT_OVERRIDE tftp-port-range:1:LOPT_TFTPPORTS
+stop-dns-rebind:0:LOPT_REBIND rebind-domain-ok:1:LOPT_NO_REBIND all-servers:0:LOPT_NOLAST
+dhcp-match:1:LOPT_MATCH dhcp-name-match:1:LOPT_NAME_MATCH dhcp-broadcast:2:LOPT_BROADCAST neg-ttl:1:LOPT_NEGTTL
+max-ttl:1:LOPT_MAXTTL min-cache-ttl:1:LOPT_MINCTTL max-cache-ttl:1:LOPT_MAXCTTL
+dhcp-alternate-port:2:LOPT_ALTPORT dhcp-scriptuser:1:LOPT_SCRIPTUSR min-port:1:LOPT_MINPORT
+max-port:1:LOPT_MAXPORT dhcp-fqdn:0:LOPT_DHCP_FQDN cname:1:LOPT_CNAME pxe-prompt:1:LOPT_PXE_PROMT
+pxe-service:1:LOPT_PXE_SERV test:0:LOPT_TEST tag-if:1:LOPT_TAG_IF dhcp-proxy:2:LOPT_PROXY
+dhcp-generate-names:2:LOPT_GEN_NAMES rebind-localhost-ok:0:LOPT_LOC_REBND add-mac:2:LOPT_ADD_MAC
+strip-mac:0:LOPT_STRIP_MAC add-subnet:2:LOPT_ADD_SBNET strip-subnet:0:LOPT_STRIP_SBNET
+proxy-dnssec:0:LOPT_DNSSEC dhcp-sequential-ip:0:LOPT_INCR_ADDR conntrack:0:LOPT_CONNTRACK
+dhcp-client-update:0:LOPT_FQDN dhcp-luascript:1:LOPT_LUASCRIPT enable-ra:0:LOPT_RA dhcp-duid:1:LOPT_DUID
+host-record:1:LOPT_HOST_REC bind-dynamic:0:LOPT_CLVERBIND auth-zone:1:LOPT_AUTHZONE auth-server:1:LOPT_AUTHSERV
+auth-ttl:1:LOPT_AUTHTTL auth-soa:1:LOPT_AUTHSOA auth-sec-servers:1:LOPT_AUTHSFS auth-peer:1:LOPT_AUTHPEER
+ipset:1:LOPT_IPSET nftset:1:LOPT_NFTSET connmark-allowlist-enable:2:LOPT_CMARK_ALST_EN
+connmark-allowlist:1:LOPT_CMARK_ALST synth-domain:1:LOPT_SYNTH dnssec:0:LOPT_SEC_VALID
+trust-anchor:1:LOPT_TRUST_ANCHOR dnssec-debug:0:LOPT_DNSSEC_DEBUG dnssec-check-unsigned:2:LOPT_DNSSEC_CHECK
+dnssec-no-timecheck:0:LOPT_DNSSEC_TIME dnssec-timestamp:1:LOPT_DNSSEC_STAMP dnssec-limits:1:LOPT_DNSSEC_LIMITS
+dhcp-relay:1:LOPT_RELAY ra-param:1:LOPT_RA_PARAM quiet-dhcp:0:LOPT_QUIET_DHCP quiet-dhcp6:0:LOPT_QUIET_DHCP6
+quiet-ra:0:LOPT_QUIET_RA dns-loop-detect:0:LOPT_LOOP_DETECT script-arp:0:LOPT_SCRIPT_ARP
+dhcp-reply-delay:1:LOPT_REPLY_DELAY dhcp-rapid-commit:0:LOPT_RAPID_COMMIT dumpfile:1:LOPT_DUMPFILE
+dumpmask:1:LOPT_DUMPMASK dhcp-ignore-clid:0:LOPT_IGNORE_CLID dynamic-host:1:LOPT_DYNHOST
+log-debug:0:LOPT_LOG_DEBUG umbrella:2:LOPT_UMBRELLA quiet-tftp:0:LOPT_QUIET_TFTP port-limit:1:LOPT_RANDPORT_LIM
+fast-dns-retry:2:LOPT_FAST_RETRY no-ident:0:LOPT_NO_IDENT max-tcp-connections:1:LOPT_MAX_PROCS`;
+
+/** dnsmasq's long options: name → how it takes a value and which option it is (aliases share an id). */
+export const DNSMASQ_OPTIONS: ReadonlyMap<string, { hasArg: 0 | 1 | 2; id: string }> = new Map(
+  DNSMASQ_OPTION_TABLE.split(/\s+/)
+    .filter(Boolean)
+    .map((e) => {
+      const [name, has, id] = e.split(':') as [string, string, string];
+      return [name, { hasArg: Number(has) as 0 | 1 | 2, id }] as const;
+    }),
+);
+
+/** dnsmasq src/option.c OPTSTRING: the short options (`x:` takes a value). */
+export const DNSMASQ_OPTSTRING = '951yZDNLERKzowefnbvhdkqr:m:p:c:l:s:i:t:u:g:a:x:S:C:A:T:H:Q:I:B:F:G:O:M:X:V:U:j:P:J:W:Y:2:4:6:7:8:0:3:';
+
+/**
+ * The options that decide dnsmasq's sockets, by option id, with the name reported in ArgOverride.option:
+ * DNS port and addresses, the interface selection, the binding mode, DHCP (port 67) and TFTP (port 69).
+ */
+const DNSMASQ_LISTEN_OPTIONS: Record<string, string> = {
   p: 'port',
   a: 'listen-address',
   i: 'interface',
   I: 'except-interface',
   z: 'bind-interfaces',
-  'bind-dynamic': 'bind-dynamic',
+  LOPT_CLVERBIND: 'bind-dynamic',
+  LOPT_LOCAL_SERVICE: 'local-service',
+  F: 'dhcp-range',
+  '2': 'no-dhcp-interface',
+  LOPT_NO_DHCP4: 'no-dhcpv4-interface',
+  LOPT_NO_DHCP6: 'no-dhcpv6-interface',
+  LOPT_ALTPORT: 'dhcp-alternate-port',
+  LOPT_TFTP: 'enable-tftp',
+  LOPT_RELAY: 'dhcp-relay',
+  LOPT_AUTHSERV: 'auth-server',
+  LOPT_CONF_SCRIPT: 'conf-script',
 };
 
+/**
+ * dnsmasq (src/option.c read_opts): getopt_long over OPTSTRING and opts[]. `-C FILE` / `--conf-file=FILE` names the
+ * main config (read after the whole command line; a second -C is read at once), `-7 DIR[,.ext|*.ext…]` a conf-dir
+ * (read at once); every option in DNSMASQ_LISTEN_OPTIONS is reported as an override, in argv order.
+ */
 function dnsmasqArgs(argv: string[]): DaemonArgs {
-  const g = getopt(argv, '951yZDNLERKzowefnbvhdkqr:m:p:c:l:s:i:t:u:g:a:x:S:C:A:T:H:Q:I:B:F:G:O:M:X:V:U:j:P:J:W:Y:2:4:6:7:8:0:3:', DNSMASQ_LONG);
+  const long: Record<string, [string, 0 | 1 | 2]> = {};
+  for (const [name, o] of DNSMASQ_OPTIONS) long[name] = [o.id, o.hasArg];
+  const g = getopt(argv, DNSMASQ_OPTSTRING, long);
   const r = base('dnsmasq', g.problems);
   let confFileSeen = false;
   for (const o of g.opts) {
@@ -237,12 +304,14 @@ function dnsmasqArgs(argv: string[]): DaemonArgs {
     } else if (o.opt === '7' && o.value !== undefined) {
       // --conf-dir=DIR[,.ext…]: the first comma-separated item is the directory.
       r.config.push({ path: o.value.split(',')[0] as string, kind: 'dir', argIndex: o.argIndex });
-    } else if (o.opt === 'test') r.daemonMode = false;
+    } else if (o.opt === 'LOPT_TEST') r.daemonMode = false;
     else {
-      const name = DNSMASQ_OVERRIDE_NAMES[o.opt];
+      const name = DNSMASQ_LISTEN_OPTIONS[o.opt];
       if (name !== undefined) r.overrides.push({ option: name, value: o.value ?? '', argIndex: o.argIndex });
     }
   }
+  // dnsmasq dies on a non-option word ("junk found in command line").
+  for (const w of g.operands) if (w.value.trim() !== '') r.problems.push(`argv[${w.argIndex}] '${w.value}': dnsmasq stops with "junk found in command line"`);
   if (!confFileSeen) r.config.unshift({ path: '/etc/dnsmasq.conf', kind: 'file' });
   return r;
 }
@@ -276,6 +345,9 @@ function haproxyArgs(argv: string[]): DaemonArgs {
       continue;
     }
     if (a === '-c') r.daemonMode = false;
+    // haproxy.c: `-dR` clears GTUNE_USE_REUSEPORT, `-dG` GTUNE_USE_GAI (the global noreuseport / nogetaddrinfo).
+    else if (a === '-dR') r.overrides.push({ option: 'noreuseport', value: '', argIndex: i });
+    else if (a === '-dG') r.overrides.push({ option: 'nogetaddrinfo', value: '', argIndex: i });
   }
   if (r.config.length === 0) r.notes.push('haproxy has no built-in config path: without -f it refuses to start');
   else if (r.config.length > 1) r.notes.push('several -f: haproxy reads them in order as one config');
