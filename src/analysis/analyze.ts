@@ -15,7 +15,10 @@ import {
   type SocketOutcome,
 } from './startup.js';
 
-/** Two daemons that cannot both start, for one start order. */
+/**
+ * Two daemons that cannot both start, for one start order — or, with `partial`, whose second keeps running but
+ * without sockets it has when started alone (a DNS stub that turns itself off, sshd skipping an address).
+ */
 export interface PairConflict {
   /** Started first (index into Inventory.daemons). */
   first: number;
@@ -23,6 +26,13 @@ export interface PairConflict {
   second: number;
   /** Outcomes of the second daemon's sockets when started after the first. */
   outcomes: SocketOutcome[];
+  /**
+   * Indices of the second daemon's sockets that are created when it starts alone but not after the first: failed
+   * calls, and sockets the daemon then closes or never creates.
+   */
+  lost: number[];
+  /** The second daemon still starts, without the `lost` sockets. */
+  partial?: true;
   /** What the daemons' systemd units say about which starts first at boot; `a` is the lower daemon index. Shared by both orders. */
   order?: PairOrder;
 }
@@ -70,13 +80,18 @@ export function analyze(inv: Inventory, known: ReadonlyMap<LiveSocket, KnownLive
       // Set both daemons' running sockets aside: on a live host one of the two usually holds the port already.
       const others = holdersExcept(liveHolders, (s) => isOwnSocket(pa, s) || isOwnSocket(pb, s));
       // Only a pair where each starts fine alone says something about the pair.
-      if (!startsAlone(inv, others, pa, a) || !startsAlone(inv, others, pb, b)) continue;
+      const aloneA = alone(inv, others, pa, a);
+      const aloneB = alone(inv, others, pb, b);
+      if (!daemonStarts(pa, aloneA) || !daemonStarts(pb, aloneB)) continue;
       const ns = namespaceFor(inv.hostFacts);
       const refs = new Map<SimSocket, Holder>();
       adoptLive(ns, others, refs);
       replayDaemon(ns, pa, a, refs);
       const outcomes = replayDaemon(ns, pb, b, refs);
-      if (daemonStarts(pb, outcomes)) continue;
+      // Sockets the second daemon has alone and loses next to the first.
+      const lost = outcomes.flatMap((o, i) => (aloneB[i]?.ok === true && o.ok === false ? [i] : []));
+      const starts = daemonStarts(pb, outcomes);
+      if (starts && lost.length === 0) continue;
       const key = `${Math.min(a, b)}:${Math.max(a, b)}`;
       let order = orders.get(key);
       if (!order) {
@@ -85,17 +100,20 @@ export function analyze(inv: Inventory, known: ReadonlyMap<LiveSocket, KnownLive
         order = pairOrder(inv.unitGraph, lo, hi);
         orders.set(key, order);
       }
-      pairConflicts.push({ first: a, second: b, outcomes, order });
+      const pc: PairConflict = { first: a, second: b, outcomes, lost, order };
+      if (starts) pc.partial = true;
+      pairConflicts.push(pc);
     }
   }
   return { predictions, pairConflicts, liveHolders };
 }
 
-function startsAlone(inv: Inventory, holders: LiveHolder[], plan: DaemonPlan, index: number): boolean {
+/** The daemon's outcomes when it starts alone next to `holders`. */
+function alone(inv: Inventory, holders: LiveHolder[], plan: DaemonPlan, index: number): SocketOutcome[] {
   const ns = namespaceFor(inv.hostFacts);
   const refs = new Map<SimSocket, Holder>();
   adoptLive(ns, holders, refs);
-  return daemonStarts(plan, replayDaemon(ns, plan, index, refs));
+  return replayDaemon(ns, plan, index, refs);
 }
 
 function sharePort(a: { proto: string; port: number }[], b: { proto: string; port: number }[]): boolean {

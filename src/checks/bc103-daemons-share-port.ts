@@ -23,16 +23,29 @@ function failingOrder(inv: Inventory, pc: PairConflict): FailingOrder | undefine
   const winner = inv.daemons[pc.first];
   const loser = inv.daemons[pc.second];
   if (!winner || !loser) return undefined;
-  const i = pc.outcomes.findIndex((o) => o.ok === false && o.call !== 'none');
+  const failedCall = (k: number) => {
+    const o = pc.outcomes[k];
+    return o !== undefined && o.ok === false && o.call !== 'none';
+  };
+  const i = pc.lost.find(failedCall) ?? pc.outcomes.findIndex((_, k) => failedCall(k));
   const o = pc.outcomes[i];
   const socket = loser.sockets[i];
   if (!o || o.ok === true || o.call === 'none' || !socket) return undefined;
   return { pc, winner, failed: { plan: loser, daemonIndex: pc.second, socket, socketIndex: i, outcome: o } };
 }
 
-/** `nginx fails if it starts after apache2 (bind() → EADDRINUSE)` */
+/**
+ * `nginx fails if it starts after apache2 (bind() → EADDRINUSE)`, or for a daemon that carries on without the lost
+ * sockets: `systemd-resolved runs without tcp/127.0.0.53:53 if it starts after dnsmasq (bind() → EADDRINUSE)`.
+ */
 function outcomeText(f: FailingOrder): string {
-  return `${f.failed.plan.daemon} fails if it starts after ${f.winner.daemon} (${f.failed.outcome.call}() → ${f.failed.outcome.errno})`;
+  const what = f.pc.partial ? `runs without ${lostText(f)}` : 'fails';
+  return `${f.failed.plan.daemon} ${what} if it starts after ${f.winner.daemon} (${f.failed.outcome.call}() → ${f.failed.outcome.errno})`;
+}
+
+function lostText(f: FailingOrder): string {
+  const eps = f.pc.lost.map((i) => f.failed.plan.sockets[i]).flatMap((s) => (s ? [formatEndpoint(s)] : []));
+  return [...new Set(eps)].join(', ');
 }
 
 /** Each of the pair's daemons whose own live socket sits on the contested port now, with that socket. */
@@ -87,8 +100,9 @@ function verdict(inv: Inventory, order: PairOrder | undefined, lo: number, hi: n
   const any = byFirst.get(lo) ?? byFirst.get(hi);
   if (!any) return undefined;
   const both = byFirst.has(lo) && byFirst.has(hi);
+  const partly = [...byFirst.values()].some((f) => f.pc.partial);
   const either = both
-    ? `whichever of the two starts second fails: ${outcomeText(byFirst.get(lo) as FailingOrder)}; ${outcomeText(byFirst.get(hi) as FailingOrder)}`
+    ? `whichever of the two starts second ${partly ? 'loses' : 'fails'}: ${outcomeText(byFirst.get(lo) as FailingOrder)}; ${outcomeText(byFirst.get(hi) as FailingOrder)}`
     : outcomeText(any);
   const pl = inv.daemons[lo] as DaemonPlan;
   const ph = inv.daemons[hi] as DaemonPlan;
@@ -161,7 +175,8 @@ function verdict(inv: Inventory, order: PairOrder | undefined, lo: number, hi: n
       : '';
     return {
       shown: atBoot,
-      severity: 'error',
+      // The boot order's loser keeps running (without the lost sockets): a warning; it exits: an error.
+      severity: atBoot.pc.partial ? 'warning' : 'error',
       text: `systemd starts ${firstUnit} first (${chain}), so at boot ${outcomeText(atBoot)}${rest}${unknown}`,
       evidence,
     };
@@ -199,6 +214,8 @@ export const bc103: Check = {
       }
       const v = verdict(inv, head.order, lo, hi, byFirst);
       if (!v) continue;
+      // Both daemons keep running whichever order they start in: one of them runs without some sockets.
+      if (v.severity === 'error' && [...byFirst.values()].every((f) => f.pc.partial)) v.severity = 'warning';
       let shown = v.shown;
       let liveText = '';
       const liveEvidence: EvidenceItem[] = [];

@@ -117,15 +117,15 @@ describe('BC103 with systemd boot order', () => {
     expect(g?.message).toContain('nginx holds tcp/0.0.0.0:80 now (pid 99 nginx, nginx.service), apache is the one failing');
   });
 
-  it('only the reverse of the boot order fails (sshd keeps [::]:80 after nginx): a warning naming the restart that loses', () => {
+  it('the boot order\'s loser keeps running without a socket (sshd keeps [::]:80 after nginx): a warning naming what it lost', () => {
     const r = root('sshd-after-nginx', ['etc/apache2/apache2.conf', 'etc/apache2/ports.conf']);
     const found = bc103(r);
     expect(found).toHaveLength(1);
     const f = found[0] as Finding;
     expect(f.severity).toBe('warning');
-    expect(f.daemon).toBe('nginx');
+    expect(f.daemon).toBe('sshd');
     expect(f.message).toBe(
-      'nginx and sshd both want tcp/0.0.0.0:80: systemd starts nginx.service first (After=nginx.service at /etc/systemd/system/ssh.service.d/order.conf:2:1), which works at boot; but nginx fails if it starts after sshd (bind() → EADDRINUSE), as on systemctl restart nginx.service',
+      'sshd and nginx both want tcp/0.0.0.0:80: systemd starts nginx.service first (After=nginx.service at /etc/systemd/system/ssh.service.d/order.conf:2:1), so at boot sshd runs without tcp/0.0.0.0:80 if it starts after nginx (bind() → EADDRINUSE); nginx fails in turn if restarted while sshd runs (bind() → EADDRINUSE)',
     );
   });
 

@@ -87,11 +87,14 @@ describe('--fix under SIGKILL', () => {
     const root = copySeed();
     const host = join(root, CF);
     const old = readFileSync(host, 'utf8');
+    // One whole run, timed: the kills are spread over as long as a run takes on this machine now.
+    const started = Date.now();
     const fixed = (() => {
       const r2 = copySeed();
       execFileSync(process.execPath, [bin, '--root', r2, '--fix', '--no-backup', '--no-live'], { stdio: 'ignore' });
       return readFileSync(join(r2, CF), 'utf8');
     })();
+    const runMs = Math.max(200, Date.now() - started);
     expect(fixed).not.toBe(old);
     const seen = new Set<string>();
     for (let i = 0; i < 40; i++) {
@@ -99,7 +102,7 @@ describe('--fix under SIGKILL', () => {
       const child = spawn(process.execPath, [bin, '--root', root, '--fix', '--no-backup', '--no-live'], { stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));
       // Spread the kill over the whole run: start-up, scan, write, rename, re-scan.
-      const delay = 20 + ((i * 97) % 900);
+      const delay = 20 + (((i * 97) % 1000) / 1000) * runMs * 1.2;
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await exited;
