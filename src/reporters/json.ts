@@ -53,7 +53,13 @@ export interface JsonSocket {
   v6Only: boolean | null;
   reuseAddr: boolean;
   reusePort: boolean;
+  /** IP_FREEBIND (or IP_TRANSPARENT): binds an address the host does not have. */
+  freeBind: boolean;
+  /** SO_BINDTODEVICE interface, or null. */
+  device: string | null;
   optional: boolean;
+  /** Index of the socket this one stands in for (created only when that one fails), or null. */
+  fallbackFor: number | null;
   source: JsonLocation;
   derivation: string[];
   outcome: JsonOutcome;
@@ -153,7 +159,10 @@ export function toJsonReport(r: ScanResult, version: string): JsonReport {
           v6Only: s.v6Only ?? null,
           reuseAddr: s.reuseAddr,
           reusePort: s.reusePort,
+          freeBind: s.freeBind ?? false,
+          device: s.device ?? null,
           optional: s.optional ?? false,
+          fallbackFor: s.fallbackFor ?? null,
           source: loc(s.source),
           derivation: s.derivation,
           outcome: outcome(pred?.outcomes[k] ?? { ok: false, call: 'none', reason: 'not analysed' }),

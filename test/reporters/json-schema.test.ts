@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,23 @@ describe('docs/schema/report-v1.json', () => {
     expect(validate(r)).toEqual([]);
     // Round-tripped through JSON, as a consumer reads it.
     expect(validate(JSON.parse(JSON.stringify(r)))).toEqual([]);
+  });
+
+  it('carries the options that decide a bind: IP_FREEBIND, SO_BINDTODEVICE, fallbacks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bindcheck-json-opts-'));
+    try {
+      mkdirSync(join(dir, 'etc', 'systemd'), { recursive: true });
+      writeFileSync(join(dir, 'etc', 'systemd', 'resolved.conf'), '[Resolve]\nLLMNR=no\nDNSStubListenerExtra=udp:192.0.2.1\n');
+      const r = toJsonReport(scanInventory({ root: dir, live: false }), '0.0.0-test');
+      expect(validate(r)).toEqual([]);
+      const sockets = r.daemons.find((d) => d.daemon === 'systemd-resolved')?.sockets ?? [];
+      expect(sockets.find((x) => x.address === '192.0.2.1')).toMatchObject({ freeBind: true, fallbackFor: null });
+      expect(sockets.find((x) => x.address === '127.0.0.53')?.device).toBe('lo');
+      const apache = report('test/readers/apache/fixtures/debian-tree').daemons.find((d) => d.daemon === 'apache')?.sockets ?? [];
+      expect(apache.filter((x) => x.fallbackFor !== null).map((x) => `${x.address}:${x.port} if ${apache[x.fallbackFor as number]?.address}`)).toContain('0.0.0.0:80 if ::');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the include chain of a socket read from an included file', () => {
