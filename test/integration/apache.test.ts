@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { scan } from '../../src/index.js';
 import { apacheReader } from '../../src/readers/apache/index.js';
 import { apacheRecogniser } from '../../src/evidence/logs/recognisers/apache.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
@@ -26,6 +26,7 @@ import { startInNamespace, type PortHolderSpec } from './harness/namespace.js';
 import { DEFAULT_STRACE_SYSCALLS } from './harness/namespace.js';
 import { boundNetSockets, firstAttempt, parseStrace, socketsFromTrace, type NetSocketAttempt } from './harness/strace.js';
 import { APACHE_BINARY, APACHE_COMMAND, APACHE_CONFIGTEST, APACHE_MKDIRS, APACHE_TMPFS, makeApacheRoot } from './daemons/apache.js';
+import { holdersAsLive } from './harness/oracle.js';
 
 interface Scenario {
   id: string;
@@ -165,16 +166,7 @@ describe.runIf(env.ok || env.required)('real apache2 vs bindcheck', () => {
     it('bindcheck predicts the sockets apache2 binds, their options and outcomes, and whether it starts', async () => {
       const o = await observe(sc);
       console.log(`[apache oracle] ${sc.id}: exit ${o.exit ?? 'none (running)'}\n  ${o.attempts.map((a) => `${a.family} ${a.address}:${a.port} ${JSON.stringify(a.outcome)} v6only=${a.socket.v6Only}`).join('\n  ')}\n  ${o.output.trim().replace(/\n/g, '\n  ')}`);
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: 'LISTEN',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-        ...(h.v6Only !== undefined ? { v6Only: h.v6Only } : {}),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const report = await scan({ root: o.root, live: false, readers: [apacheReader], extraLiveSockets });
       const plan = report.daemons.find((d) => d.daemon === 'apache');
       expect(plan, 'scan() found no apache').toBeDefined();

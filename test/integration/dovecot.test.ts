@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, errnoName, observeOnce } from './harness/oracle.js';
-import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
+import { attemptLine, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { scan, scanInventory } from '../../src/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { dovecotRecogniser } from '../../src/evidence/logs/recognisers/dovecot.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
@@ -284,15 +284,7 @@ describe.runIf(env.ok || env.required)('real dovecot vs bindcheck', () => {
 
     it('bindcheck predicts the same sockets, options and outcomes', async () => {
       const o = await observe(sc);
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const scanOptions = {
         root: o.root,
         live: false,

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { observeOnce } from './harness/oracle.js';
-import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
+import { holdersAsLive, observeOnce } from './harness/oracle.js';
+import { scan, scanInventory } from '../../src/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { eximReader, readExim } from '../../src/readers/exim/index.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
@@ -252,15 +252,7 @@ describe.runIf(ok || env.required)('real exim vs bindcheck', () => {
         expect(o.attempts.every((a) => a.outcome.ok === true)).toBe(true);
         return;
       }
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: 'LISTEN',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const scanOptions = { root: o.root, live: false, readers: [eximReader], extraLiveSockets };
       const report = await scan(scanOptions);
       // The JSON report has no onFailure; the plan the reader made has.

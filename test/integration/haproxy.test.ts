@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, observeOnce } from './harness/oracle.js';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { attemptLine, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { scan } from '../../src/index.js';
 import { haproxyReader, readHaproxy } from '../../src/readers/haproxy/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { haproxyRecogniser } from '../../src/evidence/logs/recognisers/haproxy.js';
@@ -287,15 +287,7 @@ describe.runIf(env.ok || env.required)('real haproxy vs bindcheck', () => {
   const observe = observeOnce(runScenario);
 
   async function scanFor(o: Observation) {
-    const extraLiveSockets: ExtraLiveSocket[] = (o.scenario.holders ?? []).map((h) => ({
-      proto: h.proto,
-      family: h.family,
-      address: h.address,
-      port: h.port,
-      state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
-      reuseAddr: Boolean(h.reuseAddr),
-      reusePort: Boolean(h.reusePort),
-    }));
+    const extraLiveSockets = holdersAsLive(o.scenario.holders);
     return scan({ root: o.root, live: false, readers: [haproxyReader], extraLiveSockets });
   }
 

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { observeOnce } from './harness/oracle.js';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { holdersAsLive, observeOnce } from './harness/oracle.js';
+import { scan } from '../../src/index.js';
 import { nginxReader } from '../../src/readers/nginx/index.js';
 import { nginxRecogniser } from '../../src/evidence/logs/recognisers/nginx.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
@@ -251,15 +251,7 @@ describe.runIf(env.ok || env.required)('real nginx vs bindcheck', () => {
 
     it('bindcheck predicts the same sockets, options and outcomes', async () => {
       const o = await observe(sc);
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const report = await scan({ root: o.root, live: false, readers: [nginxReader], extraLiveSockets });
       const plan = report.daemons.find((d) => d.daemon === 'nginx');
       expect(plan, 'scan() found no nginx').toBeDefined();

@@ -15,14 +15,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ExtraLiveSocket } from '../../src/index.js';
+import { scan } from '../../src/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { SimulatedNamespace } from '../../src/kernel/index.js';
 import { replayDaemon } from '../../src/analysis/startup.js';
 import { readResolved, resolvedReader } from '../../src/readers/resolved/index.js';
 import { resolvedRecogniser } from '../../src/evidence/logs/recognisers/resolved.js';
 import { recogniseRaw } from '../../src/evidence/logs/recognise.js';
-import { attemptLine, observeOnce } from './harness/oracle.js';
+import { attemptLine, holdersAsLive, observeOnce } from './harness/oracle.js';
 import { checkOracleEnv } from './harness/env.js';
 import { PORT_HOLDER, startInNamespace, type NamespaceRun, type PortHolderSpec, type WaitResult } from './harness/namespace.js';
 import { boundNetSockets, socketsFromTrace, type NetSocketAttempt } from './harness/strace.js';
@@ -228,15 +228,7 @@ describe.runIf(env.ok || env.required)('real systemd-resolved vs bindcheck', () 
 
     it('bindcheck predicts the same sockets, options and outcomes, and that resolved keeps running', async () => {
       const o = await observe(sc);
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const report = await scan({ root: o.root, live: false, readers: [resolvedReader], extraLiveSockets });
       const plan = report.daemons.find((d) => d.daemon === 'systemd-resolved');
       expect(plan, 'scan() found no systemd-resolved').toBeDefined();

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeOutcome, errnoName, observeOnce } from './harness/oracle.js';
+import { describeOutcome, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
 import { applyEdits } from '../../src/fixes/apply.js';
 import { main } from '../../src/cli.js';
-import { scan, scanInventory, type ExtraLiveSocket } from '../../src/index.js';
+import { scan, scanInventory } from '../../src/index.js';
 import type { JsonExplanation } from '../../src/reporters/why.js';
 import type { JsonSocket } from '../../src/reporters/json.js';
 import { checkOracleEnv } from './harness/env.js';
@@ -355,15 +355,7 @@ describe.runIf(env.ok || env.required)('real sendmail vs bindcheck', () => {
 
     it('bindcheck predicts the same sockets and outcomes', async () => {
       const o = await observe(sc);
-      const extraLiveSockets: ExtraLiveSocket[] = (sc.holders ?? []).map((h) => ({
-        proto: h.proto,
-        family: h.family,
-        address: h.address,
-        port: h.port,
-        state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
-        reuseAddr: Boolean(h.reuseAddr),
-        reusePort: Boolean(h.reusePort),
-      }));
+      const extraLiveSockets = holdersAsLive(sc.holders);
       const report = await scan({
         root: o.root,
         live: false,

@@ -1,4 +1,6 @@
 import { constants as osConstants } from 'node:os';
+import type { ExtraLiveSocket } from '../../../src/run.js';
+import type { PortHolderSpec } from './namespace.js';
 import type { NetSocketAttempt } from './strace.js';
 
 /** `98` → `EADDRINUSE`; a name stays a name. strace prints names, the harness's helpers may print numbers. */
@@ -37,4 +39,21 @@ export function attemptLine(a: NetSocketAttempt): string {
   const s = a.socket;
   const opts = s.options.map((x) => `${x.name}=${x.value}`).join(' ');
   return `pid ${s.pid} fd ${s.fd} ${a.proto}/${a.family} ${a.address}:${a.port} [${opts}] -> ${describeOutcome(a)}`;
+}
+
+/**
+ * A scenario's port holders as the live sockets scan() is told about: what /proc would show of them, plus the
+ * options the harness knows it set (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY) and /proc cannot show.
+ */
+export function holdersAsLive(holders: readonly PortHolderSpec[] | undefined): ExtraLiveSocket[] {
+  return (holders ?? []).map((h) => ({
+    proto: h.proto,
+    family: h.family,
+    address: h.address,
+    port: h.port,
+    state: h.proto === 'tcp' && h.listen !== false ? 'LISTEN' : 'CLOSE',
+    reuseAddr: Boolean(h.reuseAddr),
+    reusePort: Boolean(h.reusePort),
+    ...(h.v6Only !== undefined ? { v6Only: h.v6Only } : {}),
+  }));
 }
