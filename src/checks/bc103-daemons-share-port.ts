@@ -6,7 +6,8 @@ import type { EvidenceItem, Finding, Severity } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
 import { formatLocation } from '../model/location.js';
-import type { DaemonPlan } from '../model/planned.js';
+import type { DaemonPlan, PlannedSocket } from '../model/planned.js';
+import { COMPOSE_BEHAVIOUR } from '../readers/compose/behaviour.js';
 import { consequenceEvidence, plannedEvidence, plannedHolder, type FailedSocket } from './socket-failure.js';
 import type { Check } from './types.js';
 
@@ -189,6 +190,18 @@ function verdict(inv: Inventory, order: PairOrder | undefined, lo: number, hi: n
   };
 }
 
+/**
+ * Two containers publishing the same host IP, protocol and port: dockerd's own port allocator refuses the second
+ * before any bind() (moby portallocator), so its log says "port is already allocated", not the kernel's EADDRINUSE.
+ */
+function dockerAllocatorRefusal(loser: DaemonPlan, winner: DaemonPlan, s: PlannedSocket, holder: PlannedSocket | undefined): EvidenceItem | undefined {
+  if (loser.daemon !== 'docker' || winner.daemon !== 'docker' || !holder) return undefined;
+  if (holder.proto !== s.proto || holder.address !== s.address || holder.port !== s.port) return undefined;
+  // portallocator formats the IP as it is, unbracketed: "Bind for :::8080 failed".
+  const text = COMPOSE_BEHAVIOUR.messages.alreadyAllocated.replace('{ip}', s.address).replace('{port}', String(s.port));
+  return { location: s.source, label: `dockerd's port allocator refuses it before any bind(): "${text}"` };
+}
+
 /** Two daemons that each start alone, but not both: whichever starts second loses its socket. */
 export const bc103: Check = {
   ...meta,
@@ -249,6 +262,8 @@ export const bc103: Check = {
         daemon: f.plan.daemon,
       };
       if (holder) finding.evidence.push(plannedEvidence(holder, shown.winner.daemon));
+      const allocator = dockerAllocatorRefusal(f.plan, shown.winner, f.socket, holder);
+      if (allocator) finding.evidence.push(allocator);
       finding.evidence.push(...v.evidence, ...liveEvidence);
       finding.evidence.push(plannedEvidence(f.socket, f.plan.daemon));
       finding.evidence.push({ location: f.socket.source, label: `started second, ${f.outcome.call}() fails with ${f.outcome.errno}: ${f.outcome.reason}` });

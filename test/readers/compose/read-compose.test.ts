@@ -231,6 +231,11 @@ describe('compose in a scan', () => {
     expect(f).toEqual(['/opt/a/compose.yaml:9 0.0.0.0:8080', '/opt/b/compose.yml:5 127.0.0.1:8080', '/opt/b/compose.yml:5 127.0.0.1:8080']);
     // 8081 is published once: no finding names it.
     expect(s.findings.some((x) => x.endpoint?.port === 8081)).toBe(false);
+    // Same host IP, protocol and port in two containers: dockerd's allocator refuses before any bind(); a different
+    // host IP (127.0.0.1:8080 against 0.0.0.0:8080) gets past it and fails in the kernel.
+    const labels = (i: number) => s.findings.filter((x) => x.code === 'BC103')[i]?.evidence.map((e) => e.label).join('\n') ?? '';
+    expect(labels(0)).toContain('"Bind for 0.0.0.0:8080 failed: port is already allocated"');
+    expect(labels(1)).not.toContain('already allocated');
   });
 
   it('`scan --root`: a compose port against nginx on 80 is found, and the run exits 1', async () => {
