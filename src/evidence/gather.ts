@@ -90,15 +90,18 @@ export async function gatherRuntime(inv: Inventory, opts: GatherOptions): Promis
   unseen.push(...logs.unseen);
 
   if (opts.live) {
+    // Units whose state could not be read for the same reason are one entry ("… of a.service, b.service: …").
+    const unread = new Map<string, string[]>();
     for (const unit of opts.units) {
       const r = readUnitState(unit, { root: inv.root });
       if (!r.ok) {
-        unseen.push(r.unseen);
+        unread.set(r.unseen.why, [...(unread.get(r.unseen.why) ?? []), unit]);
         continue;
       }
       const facts = units.find((u) => u.unit === unit) ?? (units[units.push({ unit }) - 1] as UnitFacts);
       facts.state = toModelState(r.state, facts.daemon);
     }
+    for (const [why, names] of unread) unseen.push({ what: `systemd state of ${names.join(', ')}`, why });
   } else if (!units.some((u) => u.state)) {
     unseen.push({ what: 'unit state', why: 'an image has no running systemd; give a saved `systemctl status` text with --evidence to include it' });
   }

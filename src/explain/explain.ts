@@ -241,7 +241,11 @@ export function explain(input: ExplainInput): Explanation {
     verdict = `the logs show bind failures, but ${names.join(', ') || 'the configuration'} as it is now starts cleanly: the holder may have gone, or the config changed since.`;
   } else if (plans.length > 0) {
     status = 'starts';
-    verdict = `${names.join(', ')} can bind every socket it asks for: ${plans.flatMap((p) => p.sockets.map((s) => formatEndpoint(s))).join(', ')}.`;
+    const asked = plans.flatMap((p) => p.sockets.map((s) => formatEndpoint(s)));
+    verdict =
+      asked.length > 0
+        ? `${names.join(', ')} can bind every socket it asks for: ${asked.join(', ')}.`
+        : `${names.join(', ')} asks for no listening socket in ${plans.map((p) => p.config).join(', ')}: nothing to bind, nothing to fail.`;
   } else {
     status = 'unknown';
     verdict = `no daemon bindcheck reads asks for ${target.raw}`;

@@ -94,6 +94,13 @@ describe('bindcheck why: the seed replayed', () => {
     expect(r.out).toMatch(/no configuration for postfix/);
   });
 
+  it('a daemon whose config asks for no socket starts with nothing to fail (Debian\'s haproxy.cfg has no bind)', async () => {
+    const r = await run(['why', 'haproxy', '--root', join(REPO, 'test/readers/haproxy/fixtures/debian'), '--json']);
+    const j = JSON.parse(r.out) as JsonExplanation;
+    expect(j.status).toBe('starts');
+    expect(j.verdict).toBe('haproxy asks for no listening socket in /etc/haproxy/haproxy.cfg: nothing to bind, nothing to fail.');
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run(['why'])).code).toBe(2);
     expect((await run(['why', '99999'])).code).toBe(2);
