@@ -172,7 +172,7 @@ function verdict(inv: Inventory, order: PairOrder | undefined, lo: number, hi: n
   if (atBoot) {
     const other = both ? (byFirst.get(firstIndex === lo ? hi : lo) as FailingOrder) : undefined;
     const rest = other
-      ? `; ${other.failed.plan.daemon} fails in turn if restarted while ${other.winner.daemon} runs (${other.failed.outcome.call}() → ${other.failed.outcome.errno})`
+      ? `; ${other.failed.plan.daemon} ${other.pc.partial ? `runs without ${lostText(other)}` : 'fails'} in turn if restarted while ${other.winner.daemon} runs (${other.failed.outcome.call}() → ${other.failed.outcome.errno})`
       : '';
     return {
       shown: atBoot,

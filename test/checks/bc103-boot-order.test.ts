@@ -137,6 +137,21 @@ describe('BC103 with systemd boot order', () => {
   });
 });
 
+describe("BC103 with Debian's own DNS units", () => {
+  it('systemd-resolved is ordered Before=network.target and dnsmasq After=network.target: at boot dnsmasq loses port 53', () => {
+    const found = bc103(root('dns-debian')).filter((f) => f.daemon === 'dnsmasq' || f.daemon === 'systemd-resolved');
+    expect(found).toHaveLength(1);
+    const f = found[0] as Finding;
+    expect(f.daemon).toBe('dnsmasq');
+    expect(f.severity).toBe('error');
+    expect(f.message).toMatch(/^dnsmasq and systemd-resolved both want (tcp|udp)\/.*:53: systemd starts systemd-resolved\.service first \(.*network\.target.*\), so at boot dnsmasq fails if it starts after systemd-resolved/);
+    expect(f.message).toMatch(/systemd-resolved runs without .*127\.0\.0\.53:53.* in turn if restarted while dnsmasq runs/);
+    const cited = labels(f).join('\n');
+    expect(cited).toContain('/lib/systemd/system/systemd-resolved.service');
+    expect(cited).toContain('/lib/systemd/system/dnsmasq.service');
+  });
+});
+
 describe('BC103 with a socket unit (the socket-units reader, systemd-socket)', () => {
   it("Debian's ssh.socket (Accept=no) enabled next to ssh.service: systemd hands port 22 to sshd, no pair conflict", async () => {
     const { socketUnitsReader } = await import('../../src/readers/socket-units/index.js');
