@@ -242,7 +242,7 @@ export const bc103: Check = {
         shown = byFirst.get(only.daemon) ?? shown;
         const holder = inv.daemons[only.daemon] as DaemonPlan;
         const other = shown.failed.plan.daemon === holder.daemon ? undefined : shown.failed.plan.daemon;
-        liveText = `; ${holds(only)}${other ? `, ${other} is the one failing` : ''}`;
+        liveText = `; ${holds(only)}${other ? `, ${other} ${shown.pc.partial ? 'runs without it' : 'is the one failing'}` : ''}`;
       } else if (held.length > 1) {
         // Both run: the one that started second carried on without the socket it lost (sshd, BC402's case).
         liveText = `; both run now: ${held.map(holds).join(', ')}`;
