@@ -49,16 +49,22 @@ function lostText(f: FailingOrder): string {
   return [...new Set(eps)].join(', ');
 }
 
-/** Each of the pair's daemons whose own live socket sits on the contested port now, with that socket. */
+/**
+ * Each of the pair's daemons whose own live socket sits on the contested port now, with that socket: the one at the
+ * address of the planned socket that blocked the loser when there is one (resolved holds 127.0.0.53:53 and
+ * 127.0.0.54:53; the first blocks dnsmasq), else the first by address — never /proc's hash order.
+ */
 function liveHoldersOf(inv: Inventory, f: FailingOrder): { daemon: number; socket: LiveSocket }[] {
   const s = f.failed.socket;
+  const blocker = plannedHolder(inv, f.failed.outcome.holder);
   const out: { daemon: number; socket: LiveSocket }[] = [];
   for (const d of [f.pc.first, f.pc.second]) {
     const plan = inv.daemons[d];
     if (!plan) continue;
-    const live = inv.liveSockets.find(
-      (l) => l.proto === s.proto && l.port === s.port && (l.proto === 'udp' || l.state === 'LISTEN') && isOwnSocket(plan, l),
-    );
+    const candidates = inv.liveSockets
+      .filter((l) => l.proto === s.proto && l.port === s.port && (l.proto === 'udp' || l.state === 'LISTEN') && isOwnSocket(plan, l))
+      .sort((x, y) => (x.family === y.family ? (x.address < y.address ? -1 : x.address > y.address ? 1 : 0) : x.family === 'inet' ? -1 : 1));
+    const live = candidates.find((l) => blocker !== undefined && l.address === blocker.address && l.family === blocker.family) ?? candidates[0];
     if (live) out.push({ daemon: d, socket: live });
   }
   return out;
