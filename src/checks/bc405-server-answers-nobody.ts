@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { isLocalAddress } from '../kernel/index.js';
 import { formatEndpoint } from '../model/endpoint.js';
 import type { Finding } from '../model/finding.js';
 import type { PlannedSocket } from '../model/planned.js';
@@ -6,30 +6,6 @@ import { plannedEvidence } from './socket-failure.js';
 import type { Check } from './types.js';
 
 const meta = { code: 'BC405', name: 'server-answers-nobody', severity: 'warning' } as const;
-
-/** Whether `address` is one of this host's addresses: 127.0.0.0/8 and ::1 always, else the host facts (CIDR or single). */
-export function isLocalAddress(address: string, local: readonly string[]): boolean {
-  let a: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    a = ipaddr.parse(address);
-  } catch {
-    return false;
-  }
-  if (a.kind() === 'ipv4' && a.match(ipaddr.parseCIDR('127.0.0.0/8'))) return true;
-  if (a.kind() === 'ipv6' && a.toNormalizedString() === ipaddr.parse('::1').toNormalizedString()) return true;
-  return local.some((l) => {
-    try {
-      if (l.includes('/')) {
-        const cidr = ipaddr.parseCIDR(l);
-        return cidr[0].kind() === a.kind() && a.match(cidr);
-      }
-      const b = ipaddr.parse(l);
-      return b.kind() === a.kind() && b.toNormalizedString() === a.toNormalizedString();
-    } catch {
-      return false;
-    }
-  });
-}
 
 /**
  * A daemon starts and binds its wildcard sockets, but answers only traffic sent to addresses this host does not have

@@ -261,3 +261,39 @@ export function describeAddress(family: Family, address: string, port: number, v
   if (k.v4 === '0.0.0.0' && k.v6Type === 'mapped') return `${host}:${port} (wildcard)`;
   return `${host}:${port}`;
 }
+
+/** A network namespace's own addresses, as the kernel's local tables hold them. */
+export interface LocalAddresses {
+  v4: ReadonlySet<string>;
+  v6: ReadonlySet<string>;
+}
+
+/**
+ * The local addresses from a list of literals (host facts: `/proc/net/fib_trie` LOCAL entries, `/proc/net/if_inet6`).
+ * Only single addresses count, as in the kernel's local table; `::1` is always there. An entry that is not an address
+ * literal (the `127.0.0.0/8` marker of the assumed defaults) adds nothing: 127.0.0.0/8 is local anyway.
+ */
+export function localAddressSet(list: readonly string[]): LocalAddresses {
+  const v4 = new Set<string>();
+  const v6 = new Set<string>(['::1']);
+  for (const a of list) {
+    const p = parseAddress(a);
+    if (p) (p.family === 'inet' ? v4 : v6).add(p.text);
+  }
+  return { v4, v6 };
+}
+
+/**
+ * inet_addr_type() == RTN_LOCAL for IPv4 (all of 127.0.0.0/8 through the loopback route) or ipv6_chk_addr() for IPv6,
+ * on canonical text (parseAddress().text): whether bind() without IP_FREEBIND or ip_nonlocal_bind can use it.
+ */
+export function isLocalIn(local: LocalAddresses, canonical: string): boolean {
+  if (!canonical.includes(':')) return canonical.startsWith('127.') || local.v4.has(canonical);
+  return local.v6.has(canonical);
+}
+
+/** {@link isLocalIn} for any address literal and a list of local addresses; false for text that is no address. */
+export function isLocalAddress(address: string, list: readonly string[]): boolean {
+  const p = parseAddress(address);
+  return p !== undefined && isLocalIn(localAddressSet(list), p.text);
+}

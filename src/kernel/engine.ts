@@ -1,6 +1,9 @@
 import type { Family, Proto } from '../model/endpoint.js';
 import {
   type KernelAddress,
+  type LocalAddresses,
+  isLocalIn,
+  localAddressSet,
   needsScopeId,
   isMulticast,
   isWildcard,
@@ -74,17 +77,10 @@ export class KernelState {
   private readonly tcp = new Map<number, TcpBucket>();
   /** UDP primary hash slot per port, newest first (udp_lib_get_port adds with sk_add_node_rcu at the head). */
   private readonly udp = new Map<number, KSock[]>();
-  private readonly localV4: Set<string>;
-  private readonly localV6: Set<string>;
+  private readonly local: LocalAddresses;
 
   constructor(private readonly cfg: Required<NamespaceConfig>) {
-    this.localV4 = new Set();
-    this.localV6 = new Set(['::1']);
-    for (const a of cfg.localAddresses) {
-      const p = parseAddress(a);
-      if (!p) continue;
-      (p.family === 'inet' ? this.localV4 : this.localV6).add(p.text);
-    }
+    this.local = localAddressSet(cfg.localAddresses);
   }
 
   get(id: number): KSock | undefined {
@@ -236,7 +232,7 @@ export class KernelState {
   private v4Usable(v4: string, nonlocalOk: boolean): boolean {
     // inet_addr_valid_or_nonlocal(): nonlocal allowed, INADDR_ANY, or inet_addr_type() LOCAL/MULTICAST/BROADCAST.
     if (nonlocalOk || v4 === '0.0.0.0') return true;
-    if (v4.startsWith('127.') || this.localV4.has(v4)) return true;
+    if (isLocalIn(this.local, v4)) return true;
     return v4 === '255.255.255.255' || isMulticast(v4);
   }
 
@@ -290,7 +286,7 @@ export class KernelState {
     if (isMulticast(bare)) return undefined;
     if (this.cfg.ipv6NonLocalBind || sk.freeBind) return undefined;
     // ipv6_chk_addr(net, addr, dev, 0): host- and link-scoped addresses (::1, fe80::/10) only count on their device.
-    const local = this.localV6.has(bare) && !(bare === '::1' && sk.device !== undefined && sk.device !== 'lo');
+    const local = isLocalIn(this.local, bare) && !(bare === '::1' && sk.device !== undefined && sk.device !== 'lo');
     if (!local) {
       return { ok: false, errno: 'EADDRNOTAVAIL', detail: `${text} is not a local address (and neither IPV6_FREEBIND nor ipv6 ip_nonlocal_bind is set)` };
     }

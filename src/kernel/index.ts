@@ -13,7 +13,10 @@ export {
   effectiveV6Only,
   embeddedIPv4,
   isLinkLocalV6,
+  isLocalAddress,
+  isLocalIn,
   isLoopback,
+  localAddressSet,
   isMulticast,
   needsScopeId,
   isV4Mapped,
@@ -23,7 +26,7 @@ export {
   rcvSaddrEqual,
   tryCanonicalAddress,
 } from './address.js';
-export type { KernelAddress, ParsedAddress } from './address.js';
+export type { KernelAddress, LocalAddresses, ParsedAddress } from './address.js';
 export { describeConflict } from './describe.js';
 export type { ConflictParty } from './describe.js';
 export { MAX_ENUMERATED_UNKNOWNS, SimSocket, SimulatedNamespace } from './namespace.js';

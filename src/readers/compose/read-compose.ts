@@ -1,5 +1,5 @@
 import type { RootFs } from '../../fs/root-fs.js';
-import { tryCanonicalAddress } from '../../kernel/index.js';
+import { addressFamily, embeddedIPv4, tryCanonicalAddress } from '../../kernel/index.js';
 import type { Family } from '../../model/endpoint.js';
 import type { Finding } from '../../model/finding.js';
 import type { Location } from '../../model/location.js';
@@ -177,9 +177,8 @@ export function bindingFamilies(b: PortBinding, d: DockerDaemonSettings): BindFa
 function canonicalGoIp(text: string): { family: Family; address: string } | undefined {
   const a = tryCanonicalAddress(text);
   if (a === undefined) return undefined;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return { family: 'inet', address: mapped[1] as string };
-  return { family: a.includes(':') ? 'inet6' : 'inet', address: a };
+  const v4 = embeddedIPv4(a);
+  return v4 !== undefined ? { family: 'inet', address: v4 } : { family: addressFamily(a), address: a };
 }
 
 /** portallocator.RequestPortInRange: a fixed port as asked; a range gives its first port not yet allocated. */
