@@ -228,6 +228,11 @@ export const READ_FILES = {
   procFib: '/proc/net/fib_trie',
   procInet6: '/proc/net/if_inet6',
   sysctlPortStart: '/proc/sys/net/ipv4/ip_unprivileged_port_start',
+  haproxy: '/etc/haproxy/haproxy.cfg',
+  dnsmasq: '/etc/dnsmasq.conf',
+  resolved: '/etc/systemd/resolved.conf',
+  socketUnit: '/etc/systemd/system/app.socket',
+  compose: '/opt/app/compose.yaml',
 } as const;
 
 /** A minimal /proc capture: one root-owned process (pid 100, comm "holder") listening on 0.0.0.0:25. */

@@ -31,6 +31,15 @@ export function fullRoot(): string {
   put(root, READ_FILES.procInet6, '00000000000000000000000000000001 01 80 10 80       lo\n');
   put(root, READ_FILES.sysctlPortStart, '1024\n');
   put(root, '/var/log/messages', 'Aug 30 14:55:52 gorp systemd[1]: sendmail.service: Failed with result \'exit-code\'.\n');
+  // The other daemons' main files, each asking for a socket, so a damaged one changes the answer.
+  put(root, READ_FILES.haproxy, 'frontend f\n  bind 127.0.0.1:8080\n');
+  put(root, READ_FILES.dnsmasq, 'bind-interfaces\nlisten-address=127.0.0.1\nport=5353\n');
+  put(root, READ_FILES.resolved, '[Resolve]\nLLMNR=no\nDNSStubListenerExtra=127.0.0.1:5354\n');
+  put(root, READ_FILES.socketUnit, '[Socket]\nListenStream=127.0.0.1:8081\n');
+  put(root, '/etc/systemd/system/app.service', '[Service]\nExecStart=/bin/true\n');
+  put(root, '/etc/systemd/system/sockets.target.wants/.keep', '');
+  fs.symlinkSync('../app.socket', path.join(root, 'etc/systemd/system/sockets.target.wants/app.socket'));
+  put(root, READ_FILES.compose, 'services:\n  web:\n    image: x\n    ports:\n      - "127.0.0.1:8082:80"\n');
   return root;
 }
 
