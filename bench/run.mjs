@@ -10,7 +10,7 @@
 // 10000x10 are smaller), BENCH_IDLE (idle processes holding no socket, default 1000), BENCH_MAX_PROCS (most
 // socket-holding processes, default 20000: pid_max is 32768 here, so 100k sockets are held 5 per process),
 // BENCH_REPS (timed runs per tool, median reported; default 3, 1 above 20k sockets or with prefork),
-// BENCH_TIMEOUT (seconds per run, default 180), BENCH_CLI (the cli.js to time; default dist/cli.js).
+// BENCH_TIMEOUT (seconds per run, default 180), BENCH_CLI (the CLI file to time; default dist/bindcheck.cjs, the bin).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +20,9 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const env = process.env;
+/** What sudo's env_reset passes on (Debian: secure_path, HOME, TERM, the locale): the environment of every timed tool. */
+// bindcheck's own BINDCHECK_* switches (BINDCHECK_NATIVE=0: time the JavaScript owner scan) are passed on too.
+const toolEnv = Object.fromEntries(Object.keys(env).filter((k) => ['PATH', 'HOME', 'TERM', 'LANG', 'LC_ALL', 'LANGUAGE'].includes(k) || k.startsWith('BINDCHECK_')).map((k) => [k, env[k]]));
 
 // BENCH_SUITES picks the benchmarks: live-scan (bench/live-scan, this file), logs (bench/logs), nginx-tree
 // (bench/nginx-tree); default all.
@@ -82,7 +85,7 @@ async function main() {
   const idle = Number(env.BENCH_IDLE ?? 1000);
   const maxProcs = Number(env.BENCH_MAX_PROCS ?? 20000);
   const timeoutS = Number(env.BENCH_TIMEOUT ?? 180);
-  const cli = path.resolve(env.BENCH_CLI ?? path.join(repo, 'dist', 'cli.js'));
+  const cli = path.resolve(env.BENCH_CLI ?? path.join(repo, 'dist', 'bindcheck.cjs'));
   if (!fs.existsSync(cli)) {
     console.error(`bench: ${cli} missing; run \`npm run build\` first`);
     process.exit(2);
@@ -112,11 +115,11 @@ async function main() {
   process.on('exit', cleanup);
 
   /** Run a command asynchronously with a bound on its time; resolves with its exit and output. */
-  function runAsync(cmd, { timeout = timeoutS, stdout = 'ignore', stdin = 'ignore' } = {}) {
+  function runAsync(cmd, { timeout = timeoutS, stdout = 'ignore', stdin = 'ignore', env: childEnv = toolEnv } = {}) {
     return new Promise((resolve) => {
       const start = process.hrtime.bigint();
       // Its own process group, so a timeout or cleanup also reaches what /usr/bin/time started.
-      const child = spawn(cmd[0], cmd.slice(1), { stdio: [stdin, stdout, 'pipe'], detached: true });
+      const child = spawn(cmd[0], cmd.slice(1), { stdio: [stdin, stdout, 'pipe'], detached: true, env: childEnv });
       const group = child.pid === undefined ? undefined : -child.pid;
       if (group !== undefined) live.add(group);
       let out = '';
@@ -153,6 +156,12 @@ async function main() {
   await must(['gcc', '-O2', '-o', holderBin, path.join(here, 'live-scan', 'holder.c')]);
 
   const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  // Every tool runs in the environment `sudo` gives a command (Debian's env_reset keeps PATH, HOME, TERM, the
+  // locale): the README runs bindcheck through sudo, and the peers need no more. A shell's NODE_* variables are
+  // not bindcheck's: NODE_EXTRA_CA_CERTS (set in some sandboxes and corporate shells) makes every node start
+  // parse a CA bundle first, ~50 ms. When this shell has such variables, one more row shows bindcheck run with
+  // them, for information; the targets use the reset environment, the same for every tool.
+  const nodeVars = Object.keys(env).filter((k) => /^NODE_(OPTIONS|EXTRA_CA_CERTS|ICU_DATA|REPL_EXTERNAL_MODULE|V8_COVERAGE|COMPILE_CACHE)$/.test(k));
   // Which owner scan `bindcheck sockets` uses: the native module (native/build/procscan.node, built by npm ci when a
   // C compiler is there) or the JavaScript scan. BINDCHECK_NATIVE=0 in the environment forces the JavaScript one.
   const scanPathProbe = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('live/native-scan.js', 'file://' + path.dirname(cli) + '/').href)}); console.log(m.ownerScanPath())`], { encoding: 'utf8' });
@@ -163,6 +172,7 @@ async function main() {
     { name: 'bindcheck --no-owners', cmd: [process.execPath, cli, 'sockets', '--no-owners'] },
     // The JavaScript owner scan, which users without the native module (no compiler at install) get.
     ...(scanPath === 'native' ? [{ name: 'bindcheck (JS scan)', cmd: ['env', 'BINDCHECK_NATIVE=0', process.execPath, cli, 'sockets'] }] : []),
+    ...(nodeVars.length ? [{ name: 'bindcheck (shell env)', cmd: [process.execPath, cli, 'sockets'], env: process.env }] : []),
     { name: 'ss -ltn', cmd: ['ss', '-ltn'] },
     { name: 'ss -ltnu', cmd: ['ss', '-ltnu'] },
     { name: 'ss -ltnup', cmd: ['ss', '-ltnup'] },
@@ -191,7 +201,7 @@ async function main() {
   console.log(`bindcheck sockets benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, kernel ${os.release()}, private netns`);
   console.log(`load average at start: ${load0.map((x) => x.toFixed(2)).join(' ')}${load0[0] > os.cpus().length / 2 ? '  (busy: other processes share this machine; numbers are noisier and slower than on a quiet one)' : ''}`);
   console.log(`cli: ${cli}; owner scan measured as \`bindcheck\`: ${scanPath}${scanPath === 'native' ? ' (native/build/procscan.node; "bindcheck (JS scan)" is the JavaScript one)' : ' (the native module is not built: see native/build.mjs)'}`);
-  if (env.NODE_EXTRA_CA_CERTS) console.log(`note: NODE_EXTRA_CA_CERTS is set: every node start (each bindcheck run) loads and parses that CA bundle first`);
+  console.log(`environment of every tool: ${Object.keys(toolEnv).join(', ')} (as sudo's env_reset leaves it)${nodeVars.length ? `; "bindcheck (shell env)" adds this shell's ${nodeVars.join(', ')}` : ''}`);
 
   const results = [];
   for (const sc of scenarios) {
@@ -278,7 +288,7 @@ async function main() {
 
   async function measure(t) {
     const cmd = time ? [time, '-f', '%M', '-o', rssFile, ...t.cmd] : t.cmd;
-    const r = await runAsync(cmd);
+    const r = await runAsync(cmd, t.env ? { env: t.env } : {});
     let rssMB;
     try {
       rssMB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;

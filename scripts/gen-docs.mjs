@@ -25,7 +25,7 @@ function words(line) {
 function runSample(commandLine) {
   const argv = words(commandLine).slice(1); // drop "bindcheck"
   try {
-    return execFileSync(process.execPath, ['dist/cli.js', ...argv, '--no-color'], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } }).toString();
+    return execFileSync(process.execPath, ['dist/bindcheck.cjs', ...argv, '--no-color'], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } }).toString();
   } catch (e) {
     if (e.status === 1 && e.stdout) return e.stdout.toString(); // findings: exit 1 is the point of the sample
     throw e;

@@ -81,7 +81,8 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
+/** Run the CLI on this process's argv and stdio; the exit status goes to process.exitCode. */
+export function runCli(): void {
   main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
@@ -97,3 +98,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) runCli();

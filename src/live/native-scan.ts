@@ -7,7 +7,7 @@ import { completeProcessInfo, readProcessInfo } from './process-info.js';
 /**
  * The optional native fd scanner (native/procscan.c, built at install time by native/build.mjs when a C compiler
  * and Node's headers are there). It does what fd-scan.ts's scanPids does, in C on several threads, and for the live
- * root it also reads each owner's status and ns/net; owners.ts uses it when it loads and falls back to the
+ * root it also reads each owner's comm, euid and ns/net; owners.ts uses it when it loads and falls back to the
  * JavaScript scan otherwise. `BINDCHECK_NATIVE=0` (or ReadLiveSocketsOptions.native = false) forces the
  * JavaScript scan; both give the same result (test/live/native-scan.test.ts).
  */
@@ -21,8 +21,16 @@ interface NativeResult {
   twins: number;
 }
 
-interface NativeModule {
+/** diag(): per socket `state, uid, inode, local port, remote port` in rows and 32 address bytes (local, remote) in addrs. */
+export interface NativeDiagResult {
+  rows: Float64Array;
+  addrs: Buffer;
+}
+
+export interface NativeModule {
   scan(procDir: string, pids: Int32Array, wanted: Float64Array, flags: number, threads: number): NativeResult;
+  /** The socket table over NETLINK_SOCK_DIAG (native/procscan.c diag); absent in a module built before it existed. */
+  diag?(family: 4 | 6, protocol: 6 | 17, states: number): NativeDiagResult;
 }
 
 const FLAG_STRICT = 1;
@@ -88,9 +96,9 @@ export function nativeScanPids(
     const uid = info[i + 1] as number;
     const nameEnd = info[i + 3] as number;
     const nsEnd = info[i + 5] as number;
-    const rawName = nameEnd < 0 ? undefined : text.toString('utf8', info[i + 2] as number, nameEnd);
+    const comm = nameEnd < 0 ? undefined : text.toString('utf8', info[i + 2] as number, nameEnd);
     const netns = nsEnd < 0 ? undefined : text.toString('utf8', info[i + 4] as number, nsEnd);
-    infos.push(completeProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, rawName, uid < 0 ? undefined : uid, netns, opts.withCmdline, opts.withUnit, opts.strict));
+    infos.push(completeProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, comm, uid < 0 ? undefined : uid, netns, opts.withCmdline, opts.withUnit, opts.strict));
     fromC.add(pid);
   }
   const { pairs } = r;

@@ -18,20 +18,21 @@ export function readProcessInfo(pidDir: string, pid: number, scratch: Buffer, fa
   } catch {
     // No ns/ (a capture without it, or the process is gone): leave it unknown.
   }
-  return completeProcessInfo(pidDir, pid, scratch, fallbackUid, statusNameRaw(status), statusUid(status), netns, withCmdline, withUnit, strict);
+  return completeProcessInfo(pidDir, pid, scratch, fallbackUid, statusName(status), statusUid(status), netns, withCmdline, withUnit, strict);
 }
 
 /**
- * The rest of readProcessInfo once status (its raw, still escaped `Name:` value and effective uid) and ns/net
- * were read, here or by the native scanner (native-scan.ts): the fallbacks for what status lacked, cmdline and
- * unit. One constructor for both keeps the objects identical, key order included (it shows in JSON).
+ * The rest of readProcessInfo once comm and the effective uid (from status here; from /proc/PID/comm and the
+ * owner of /proc/PID in the native scanner, native-scan.ts) and ns/net were read: the fallbacks for what was
+ * missing, cmdline and unit. One constructor for both keeps the objects identical, key order included (it shows
+ * in JSON).
  */
 export function completeProcessInfo(
   pidDir: string,
   pid: number,
   scratch: Buffer,
   fallbackUid: number,
-  rawName: string | undefined,
+  comm: string | undefined,
   uid: number | undefined,
   netns: string | undefined,
   withCmdline: boolean,
@@ -39,7 +40,7 @@ export function completeProcessInfo(
   strict: boolean,
 ): ProcessInfo {
   const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
-  if (rawName !== undefined) info.comm = unescapeStatusName(rawName);
+  if (comm !== undefined) info.comm = comm;
   else {
     const n = readSmall(pidDir + '/comm', scratch, strict);
     if (n > 0) info.comm = scratch.toString('utf8', 0, scratch[n - 1] === 0x0a ? n - 1 : n);
@@ -91,7 +92,7 @@ export function statusUid(status: string): number | undefined {
 }
 
 /** The `Name:` value of /proc/PID/status as the kernel wrote it (still escaped). */
-export function statusNameRaw(status: string): string | undefined {
+function statusNameRaw(status: string): string | undefined {
   return statusLine(status, 'Name:\t');
 }
 
@@ -111,7 +112,10 @@ function unescapeStatusName(raw: string): string {
   return raw.replace(/\\([0-7]{3}|[^])/g, (all, c: string) => (c.length === 3 ? String.fromCharCode(parseInt(c, 8)) : (SIMPLE_ESCAPES[c] ?? all)));
 }
 
-/** /proc/PID is owned by the task's effective uid (root when the task is not dumpable): a fallback for status. */
+/**
+ * /proc/PID is owned by the task's effective uid, non-dumpable tasks included (task_dump_owner exempts the 0555
+ * per-process directories from its dumpable rule; their fd/ and files turn root): a fallback for status.
+ */
 function dirOwner(pidDir: string, fallback: number): number {
   try {
     return fs.statSync(pidDir).uid;

@@ -6,9 +6,11 @@ import type { Family, Proto } from '../model/endpoint.js';
 import type { UnseenNote } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
 import { liveCgroupUnitMap } from './cgroup-units.js';
+import { nativeScanner } from './native-scan.js';
 import { attachUnits, findSocketOwners, ownerCount } from './owners.js';
 import { scanProcNet, STATE_CLOSE, STATE_LISTEN, TCP_STATES } from './proc-net.js';
 import { MAX_PROC_TABLE_BYTES, readWhole } from './proc-files.js';
+import { ALL_STATES, readDiagTable } from './sock-diag.js';
 
 export interface ReadLiveSocketsOptions {
   /** Look up the processes holding each socket (default true). Needs root to see other users' processes. */
@@ -29,6 +31,13 @@ export interface ReadLiveSocketsOptions {
    * environment also turns it off). false: the JavaScript scan. Both give the same table.
    */
   native?: boolean;
+  /**
+   * Where the live root's table comes from: `auto` (default) reads it over NETLINK_SOCK_DIAG through the native
+   * module when that is built (what `ss` does; far cheaper than the /proc text on a busy host) and falls back to
+   * the /proc/net file per table; `proc` always reads the files. Any other root is always read from its files.
+   * Rows from netlink cite their /proc/net table with line 0: a dump has no line numbers.
+   */
+  table?: 'auto' | 'proc';
 }
 
 export interface LiveSocketTable {
@@ -64,17 +73,13 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
   const littleEndian = os.endianness() === 'LE';
   const netns = readNetns(rootFs);
   const sockets: LiveSocket[] = [];
+  // The native module, for the live root only: a netlink socket describes this process's namespace, as /proc/net.
+  const diag = (opts.table ?? 'auto') === 'auto' && opts.native !== false && path.resolve(root) === '/' ? nativeScanner() : undefined;
   for (const t of TABLES) {
     const file = `/proc/net/${t.file}`;
-    const r = rootFs.resolve(file);
-    const read = r.ok ? readWhole(r.hostPath) : { code: 'ENOENT' };
-    if ('code' in read) {
-      unseen.push({ what: `${t.proto}${t.family === 'inet6' ? '6' : ''} sockets`, why: whyUnread(file, read.code) });
-      continue;
-    }
     const onlyState = listening ? (t.proto === 'tcp' ? STATE_LISTEN : STATE_CLOSE) : undefined;
     const { proto, family } = t;
-    scanProcNet(read.buf, { proto, family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) }, (address, port, remoteAddress, remotePort, stateCode, uid, inode, line) => {
+    const visit = (address: string, port: number, remoteAddress: string, remotePort: number, stateCode: number, uid: number, inode: number, line: number): void => {
       const s: LiveSocket = {
         proto,
         family,
@@ -92,7 +97,18 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
       };
       if (netns !== undefined) s.netns = netns;
       sockets.push(s);
-    });
+    };
+    // A kernel without IPv6 has no tcp6 file, and the note below says so; netlink would just answer nothing.
+    if (diag && (family === 'inet' || fs.existsSync(file))) {
+      if (readDiagTable(diag, proto, family, onlyState !== undefined ? 1 << onlyState : ALL_STATES, visit).ok) continue;
+    }
+    const r = rootFs.resolve(file);
+    const read = r.ok ? readWhole(r.hostPath) : { code: 'ENOENT' };
+    if ('code' in read) {
+      unseen.push({ what: `${t.proto}${t.family === 'inet6' ? '6' : ''} sockets`, why: whyUnread(file, read.code) });
+      continue;
+    }
+    scanProcNet(read.buf, { proto, family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) }, visit);
   }
   if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts);
   return { sockets, unseen };

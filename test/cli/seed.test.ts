@@ -94,12 +94,23 @@ describe('cli', () => {
     expect((await run(['--root', SEED], { NO_COLOR: '1' }, true)).out).not.toMatch(/\u001b\[/);
   });
 
-  it('the built bin runs: --version and a scan of the seed', () => {
-    const bin = join(REPO, 'dist', 'cli.js');
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
-    expect(execFileSync(process.execPath, [bin, '--version']).toString().trim()).toBe(pkg.version);
-    const r = spawnSync(process.execPath, [bin, 'scan', '--root', SEED, '--json']);
+  it('the built bin (the CommonJS bundle) and dist/cli.js run and say the same: --version, help, a scan of the seed', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+    const bin = join(REPO, pkg.bin.bindcheck as string);
+    expect(bin).toMatch(/bindcheck\.cjs$/);
+    const esm = join(REPO, 'dist', 'cli.js');
+    for (const file of [bin, esm]) expect(execFileSync(process.execPath, [file, '--version']).toString().trim()).toBe(pkg.version);
+    const runBoth = (args: string[]): [ReturnType<typeof spawnSync>, ReturnType<typeof spawnSync>] => [spawnSync(process.execPath, [bin, ...args]), spawnSync(process.execPath, [esm, ...args])];
+    const [r, e] = runBoth(['scan', '--root', SEED, '--json']);
     expect(r.status).toBe(1);
     expect((JSON.parse(r.stdout.toString()) as JsonReport).findings.map((x) => x.code)).toContain('BC101');
+    // The bundle reads package.json (version, SARIF's driver) and finds its files relative to dist/ as the modules do.
+    expect(r.stdout.toString()).toBe(e.stdout.toString());
+    for (const args of [['scan', '--root', SEED, '--format', 'sarif'], ['help', 'sockets'], ['why', '--root', SEED, 'sendmail'], ['sockets', '--root', SEED, '--json'], ['completion', 'bash'], ['nosuchcommand']]) {
+      const [b, m] = runBoth(args);
+      expect(b.status, args.join(' ')).toBe(m.status);
+      expect(b.stdout.toString(), args.join(' ')).toBe(m.stdout.toString());
+      expect(b.stderr.toString(), args.join(' ')).toBe(m.stderr.toString());
+    }
   });
 });

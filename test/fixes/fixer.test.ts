@@ -83,7 +83,7 @@ describe('applyFixes', () => {
 
 describe('--fix under SIGKILL', () => {
   it('leaves the config either wholly old or wholly new, whenever the process dies', async () => {
-    const bin = join(REPO, 'dist', 'cli.js');
+    const bin = join(REPO, 'dist', 'bindcheck.cjs');
     const root = copySeed();
     const host = join(root, CF);
     const old = readFileSync(host, 'utf8');

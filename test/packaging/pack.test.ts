@@ -15,6 +15,8 @@ describe('npm package', () => {
     const listing = execFileSync('tar', ['-tzf', join(out, tarball as string)]).toString().split('\n');
     // Only what users need: the build, the docs and the README; no tests, no sources' fixtures.
     expect(listing).toContain('package/dist/cli.js');
+    expect(listing).toContain('package/dist/bindcheck.cjs');
+    expect(listing).toContain('package/dist/bindcheck-scan.cjs');
     expect(listing).toContain('package/dist/index.d.ts');
     expect(listing).toContain('package/docs/checks/BC101.md');
     expect(listing.some((f) => f.startsWith('package/test/'))).toBe(false);

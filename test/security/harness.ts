@@ -45,7 +45,7 @@ export function appDir(): string {
     h.update(f).update(fs.readFileSync(f));
   }
   const dest = path.join(os.tmpdir(), `bindcheck-sec-app-${h.digest('hex').slice(0, 16)}`);
-  if (!fs.existsSync(path.join(dest, 'dist/cli.js'))) {
+  if (!fs.existsSync(path.join(dest, 'dist/bindcheck.cjs'))) {
     const tmp = tempDir('bindcheck-sec-build-');
     const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: REPO, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
@@ -55,6 +55,9 @@ export function appDir(): string {
     for (const dep of Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@types/'))) {
       fs.cpSync(path.join(REPO, 'node_modules', dep), path.join(tmp, 'node_modules', dep), { recursive: true });
     }
+    // The bin users run: the CommonJS bundles of that build (scripts/bundle.mjs).
+    const b = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bundle.mjs'), path.join(tmp, 'dist')], { cwd: REPO, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`bundle failed:\n${b.stdout}${b.stderr}`);
     spawnSync('chmod', ['-R', 'a+rX', tmp]);
     try {
       fs.renameSync(tmp, dest);
@@ -90,7 +93,7 @@ export interface RunOptions {
 }
 
 function command(args: string[], opts: RunOptions): { cmd: string[]; trace?: string } {
-  const cli = path.join(appDir(), 'dist/cli.js');
+  const cli = path.join(appDir(), 'dist/bindcheck.cjs');
   let cmd: string[] = [process.execPath, `--max-old-space-size=${opts.maxOldSpaceMb ?? 512}`, cli, ...args];
   let trace: string | undefined;
   if (opts.strace) {
