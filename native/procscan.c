@@ -14,12 +14,14 @@
  *   pairs: Float64Array   pid, inode, pid, inode, … grouped by pid
  *   denied: Int32Array    pids whose fd directory gave EACCES/EPERM
  *   vanished, fds         counts, as ScanOut
- *   info: Float64Array    per owner pid (flag INFO): pid, euid or -1, comm start, comm end or -1, netns start,
- *                         netns end or -1 (offsets into text); a pid that holds a wanted socket appears once
- *   text: Buffer          the owners' comm (raw bytes) and ns/net link targets
+ *   info: Float64Array    per owner pid (flag INFO): pid, euid or -1, then comm, netns and cgroup as start, end
+ *                         (-1: not read) offsets into text; a pid that holds a wanted socket appears once
+ *   text: Buffer          the owners' comm (raw bytes), ns/net link targets and /proc/PID/cgroup (flag UNIT)
  * }
  * flags: 1 STRICT (refuse a pid's fd directory that is not a real directory: a captured root), 2 INFO (read
- * every owner's comm, /proc/PID's owner (the euid) and ns/net: see owner_info).
+ * every owner's comm, /proc/PID's owner (the euid) and ns/net: see owner_info), 4 TWINS (see try_twin), 8 UNIT
+ * (INFO also reads /proc/PID/cgroup, the text span after the netns one), 16 LIST (scan the numeric directories of
+ * procDir instead of `pids`). The result also has `processes`, the number of pids scanned.
  *
  * diag(family: 4 | 6, protocol: 6 (TCP) | 17 (UDP), states: bit mask of TCP states) → {
  *   rows: Float64Array    state, uid, inode, local port, remote port per socket
@@ -51,6 +53,9 @@
 
 #define FLAG_STRICT 1
 #define FLAG_INFO 2
+#define FLAG_UNIT 8
+#define FLAG_LIST 16
+#define INFO_FIELDS 8
 #define FLAG_TWINS 4
 #define MAX_THREADS 16
 /* Fewest open fds for which a process is compared with a twin (see try_twin) instead of walked. */
@@ -58,6 +63,15 @@
 #ifndef KCMP_FILE
 #define KCMP_FILE 0
 #endif
+
+/* What getdents64(2) returns (the kernel's struct linux_dirent64; glibc declares no such type). */
+struct dirent64_raw {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
 
 typedef struct {
   double *v;
@@ -204,7 +218,7 @@ static ssize_t read_small(int procfd, const char *rel, char *buf, size_t cap, in
  */
 static void owner_info(out_t *o, int32_t pid, char *buf, size_t cap) {
   char rel[64];
-  double meta[6] = {pid, -1, 0, -1, 0, -1};
+  double meta[INFO_FIELDS] = {pid, -1, 0, -1, 0, -1, 0, -1};
   struct stat st;
   snprintf(rel, sizeof rel, "%d", pid);
   if (fstatat(o->job->procfd, rel, &st, 0) == 0 && S_ISDIR(st.st_mode)) meta[1] = (double)st.st_uid;
@@ -225,7 +239,16 @@ static void owner_info(out_t *o, int32_t pid, char *buf, size_t cap) {
     if (cappend(&o->text, link, (size_t)k) < 0) o->failed = 1;
     meta[5] = (double)o->text.n;
   }
-  for (int i = 0; i < 6; i++)
+  if (o->job->flags & FLAG_UNIT) {
+    snprintf(rel, sizeof rel, "%d/cgroup", pid);
+    n = read_small(o->job->procfd, rel, buf, cap, 0);
+    if (n > 0) {
+      meta[6] = (double)o->text.n;
+      if (cappend(&o->text, buf, (size_t)n) < 0) o->failed = 1;
+      meta[7] = (double)o->text.n;
+    }
+  }
+  for (int i = 0; i < INFO_FIELDS; i++)
     if (dpush(&o->info, meta[i]) < 0) o->failed = 1;
 }
 
@@ -345,13 +368,7 @@ static void scan_pid(out_t *o, int32_t pid, char *status_buf, size_t status_cap)
     }
     if (nread == 0) break;
     for (long bpos = 0; bpos < nread;) {
-      struct dirent64_raw {
-        uint64_t d_ino;
-        int64_t d_off;
-        unsigned short d_reclen;
-        unsigned char d_type;
-        char d_name[];
-      } *e = (struct dirent64_raw *)(dbuf + bpos);
+      struct dirent64_raw *e = (struct dirent64_raw *)(dbuf + bpos);
       bpos += e->d_reclen;
       if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
       names++;
@@ -423,6 +440,37 @@ static napi_value make_f64(napi_env env, const double *src, size_t n) {
   return arr;
 }
 
+/* /proc's numeric directories, as src/live/read-live-sockets.ts listPids reads them. 0, or -1 out of memory. */
+static int list_pids(int procfd, ivec *out) {
+  int dfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return 0;
+  char dbuf[32768];
+  for (;;) {
+    long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
+    if (nread <= 0) break;
+    for (long off = 0; off < nread;) {
+      struct dirent64_raw *e = (struct dirent64_raw *)(dbuf + off);
+      off += e->d_reclen;
+      const char *p = e->d_name;
+      if (*p < '1' || *p > '9') continue;
+      if (e->d_type == DT_UNKNOWN) {
+        /* A file system that does not fill d_type (a capture on one): ask, as readdir(withFileTypes) does. */
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+      } else if (e->d_type != DT_DIR) continue;
+      long long v = 0;
+      while (*p >= '0' && *p <= '9' && v < (1LL << 31)) v = v * 10 + (*p++ - '0');
+      if (*p || v <= 0 || v >= (1LL << 31)) continue;
+      if (ipush(out, (int32_t)v) < 0) {
+        close(dfd);
+        return -1;
+      }
+    }
+  }
+  close(dfd);
+  return 0;
+}
+
 static napi_value scan(napi_env env, napi_callback_info cb) {
   size_t argc = 5;
   napi_value argv[5];
@@ -465,6 +513,18 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
 
   procfd = open(procdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ivec listed = {0};
+  if ((flags & FLAG_LIST) && procfd >= 0) {
+    /* The pids are /proc's numeric directories (d_type says directory: a symlink in a capture is not one). */
+    if (list_pids(procfd, &listed) < 0) {
+      free(listed.v);
+      close(procfd);
+      napi_throw_error(env, "ENOMEM", "native scan: out of memory");
+      return NULL;
+    }
+    pids = listed.v;
+    npids = listed.n;
+  }
   job.procfd = procfd;
   job.pids = pids;
   job.npids = npids;
@@ -501,13 +561,14 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
     size_t base = text.n;
     for (size_t k = 0; k < o->pairs.n; k++) dpush(&pairs, o->pairs.v[k]);
     for (size_t k = 0; k < o->denied.n; k++) ipush(&denied, o->denied.v[k]);
-    for (size_t k = 0; k < o->info.n; k += 6) {
+    for (size_t k = 0; k < o->info.n; k += INFO_FIELDS) {
       dpush(&info, o->info.v[k]);
       dpush(&info, o->info.v[k + 1]);
-      dpush(&info, o->info.v[k + 2] + (double)base);
-      dpush(&info, o->info.v[k + 3] < 0 ? -1 : o->info.v[k + 3] + (double)base);
-      dpush(&info, o->info.v[k + 4] + (double)base);
-      dpush(&info, o->info.v[k + 5] < 0 ? -1 : o->info.v[k + 5] + (double)base);
+      /* Text spans: start, end or -1 (not read), each start moved by what earlier threads' text takes. */
+      for (int f = 2; f < INFO_FIELDS; f += 2) {
+        dpush(&info, o->info.v[k + f] + (double)base);
+        dpush(&info, o->info.v[k + f + 1] < 0 ? -1 : o->info.v[k + f + 1] + (double)base);
+      }
     }
     if (o->text.n) cappend(&text, o->text.v, o->text.n);
     vanished += o->vanished;
@@ -537,6 +598,8 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
   if (st == napi_ok) st = napi_set_named_property(env, obj, "vanished", v);
   if (st == napi_ok) st = napi_create_double(env, fds, &v);
   if (st == napi_ok) st = napi_set_named_property(env, obj, "fds", v);
+  if (st == napi_ok) st = napi_create_double(env, (double)npids, &v);
+  if (st == napi_ok) st = napi_set_named_property(env, obj, "processes", v);
   if (st == napi_ok) st = napi_create_double(env, twins, &v);
   if (st == napi_ok) st = napi_set_named_property(env, obj, "twins", v);
   free(pairs.v);
@@ -565,6 +628,7 @@ done:
     free(outs[i].text.v);
   }
   if (procfd >= 0) close(procfd);
+  free(listed.v);
   return result;
 }
 

@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { escapeForTerminal } from './text/escape.js';
+import { syncWriter } from './text/sync-writer.js';
 import { packageVersion } from './version.js';
 
 export interface Io {
@@ -84,16 +85,19 @@ function invokedDirectly(): boolean {
 /** Run the CLI on this process's argv and stdio; the exit status goes to process.exitCode. */
 export function runCli(): void {
   main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    isTTY: process.stdout.isTTY === true,
+    stdout: syncWriter(1),
+    stderr: syncWriter(2),
+    // Asked only by commands that colour their output: process.stdout (and its stream modules) is made then.
+    get isTTY() {
+      return process.stdout.isTTY === true;
+    },
     env: process.env,
   }).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`bindcheck: internal error: ${escapeForTerminal(e instanceof Error ? (e.stack ?? e.message) : String(e)).replaceAll('\\x0a', '\n')}\n`);
+      syncWriter(2)(`bindcheck: internal error: ${escapeForTerminal(e instanceof Error ? (e.stack ?? e.message) : String(e)).replaceAll('\\x0a', '\n')}\n`);
       process.exitCode = 2;
     },
   );

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ProcessInfo } from '../model/live.js';
 import type { ScanOut } from './fd-scan.js';
@@ -19,6 +18,8 @@ interface NativeResult {
   info: Float64Array;
   text: Buffer;
   twins: number;
+  /** Pids scanned (the listed ones with FLAG_LIST). */
+  processes?: number;
 }
 
 /** diag(): per socket `state, uid, inode, local port, remote port` in rows and 32 address bytes (local, remote) in addrs. */
@@ -37,7 +38,11 @@ const FLAG_STRICT = 1;
 const FLAG_INFO = 2;
 /** Compare a process's fds with a twin's by kcmp(2) instead of reading its links (procscan.c try_twin); live root only. */
 const FLAG_TWINS = 4;
-const INFO_FIELDS = 6;
+/** With FLAG_INFO: C also reads /proc/PID/cgroup (for the owner's unit) on its threads. */
+const FLAG_UNIT = 8;
+/** C lists /proc's numeric directories itself instead of taking `pids`. */
+const FLAG_LIST = 16;
+const INFO_FIELDS = 8;
 
 /** Where native/build.mjs puts the module, from dist/live/ and from src/live/ alike. */
 const MODULE_URL = new URL('../../native/build/procscan.node', import.meta.url);
@@ -49,7 +54,10 @@ export function nativeScanner(env: NodeJS.ProcessEnv = process.env): NativeModul
   if (env.BINDCHECK_NATIVE === '0') return undefined;
   if (loaded === undefined) {
     try {
-      const mod = createRequire(import.meta.url)(fileURLToPath(MODULE_URL)) as Partial<NativeModule>;
+      // process.dlopen is what require() does for a .node file, without loading the module system's builtins.
+      const holder: { exports: Partial<NativeModule> } = { exports: {} };
+      process.dlopen(holder, fileURLToPath(MODULE_URL));
+      const mod = holder.exports;
       loaded = typeof mod.scan === 'function' ? (mod as NativeModule) : null;
     } catch {
       loaded = null;
@@ -79,14 +87,15 @@ export interface NativeScanOptions {
 export function nativeScanPids(
   mod: NativeModule,
   procDir: string,
-  pids: readonly number[],
+  pids: readonly number[] | undefined,
   wanted: ReadonlySet<number>,
   opts: NativeScanOptions,
-): Omit<ScanOut, 'pairs'> & { pairs: Float64Array; twins: number } {
+): Omit<ScanOut, 'pairs'> & { pairs: Float64Array; twins: number; processes: number } {
   const sortedWanted = Float64Array.from(wanted).sort();
   // A captured root's pids are not processes: kcmp would compare whatever runs here under those numbers.
-  const flags = opts.strict ? FLAG_STRICT : FLAG_INFO | (opts.twins === false ? 0 : FLAG_TWINS);
-  const r = mod.scan(procDir, Int32Array.from(pids), sortedWanted, flags, Math.max(1, opts.threads));
+  let flags = opts.strict ? FLAG_STRICT : FLAG_INFO | (opts.twins === false ? 0 : FLAG_TWINS) | (opts.withUnit ? FLAG_UNIT : 0);
+  if (pids === undefined) flags |= FLAG_LIST;
+  const r = mod.scan(procDir, Int32Array.from(pids ?? []), sortedWanted, flags, Math.max(1, opts.threads));
   const scratch = Buffer.allocUnsafe(64 * 1024);
   const infos: ProcessInfo[] = [];
   const fromC = new Set<number>();
@@ -96,9 +105,11 @@ export function nativeScanPids(
     const uid = info[i + 1] as number;
     const nameEnd = info[i + 3] as number;
     const nsEnd = info[i + 5] as number;
+    const cgroupEnd = info[i + 7] as number;
     const comm = nameEnd < 0 ? undefined : text.toString('utf8', info[i + 2] as number, nameEnd);
     const netns = nsEnd < 0 ? undefined : text.toString('utf8', info[i + 4] as number, nsEnd);
-    infos.push(completeProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, comm, uid < 0 ? undefined : uid, netns, opts.withCmdline, opts.withUnit, opts.strict));
+    const cgroup = cgroupEnd < 0 ? undefined : text.toString('utf8', info[i + 6] as number, cgroupEnd);
+    infos.push(completeProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, comm, uid < 0 ? undefined : uid, netns, opts.withCmdline, opts.withUnit, opts.strict, cgroup));
     fromC.add(pid);
   }
   const { pairs } = r;
@@ -109,5 +120,5 @@ export function nativeScanPids(
     fromC.add(pid);
     infos.push(readProcessInfo(`${procDir}/${pid}`, pid, scratch, -1, opts.withCmdline, opts.withUnit, opts.strict));
   }
-  return { pairs, infos, denied: Array.from(r.denied), vanished: r.vanished, fds: r.fds, twins: r.twins };
+  return { pairs, infos, denied: Array.from(r.denied), vanished: r.vanished, fds: r.fds, twins: r.twins, processes: r.processes ?? (pids?.length ?? 0) };
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { ProcessInfo } from '../model/live.js';
 import type { CgroupUnitMap } from './cgroup-units.js';
 import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
@@ -17,6 +17,8 @@ export interface OwnerMap {
   fds: number;
   /** Processes the native scan matched to a twin with kcmp instead of reading their links (native-scan.ts). */
   twins?: number;
+  /** Processes scanned. */
+  processes: number;
 }
 
 /**
@@ -38,14 +40,15 @@ const STATE_DONE = 2;
 const STATE_CANCELLED = 3;
 
 /**
- * Map wanted socket inodes to the processes that hold them, scanning /proc/PID/fd of every pid in `pids`.
+ * Map wanted socket inodes to the processes that hold them, scanning /proc/PID/fd of every pid in `pids`
+ * (undefined: every process in `procDir`, listed by the native scanner itself when it is there).
  * Synchronous (callers such as the scan pipeline are), yet on a large host it shares the pid list with helper
  * threads through an atomic cursor and blocks in Atomics.wait for them: the kernel's per-fd cost dominates and
  * it scales with cores.
  */
 export function findSocketOwners(
   procDir: string,
-  pids: number[],
+  pidList: number[] | undefined,
   wanted: Set<number>,
   opts: { strict: boolean; withCmdline: boolean; withUnit: boolean; threads?: number; native?: boolean; twins?: boolean },
 ): OwnerMap {
@@ -53,9 +56,10 @@ export function findSocketOwners(
   const mod = opts.native === false ? undefined : nativeScanner();
   if (mod) {
     const threads = Math.min(opts.threads ?? os.availableParallelism(), MAX_NATIVE_THREADS);
-    const out = nativeScanPids(mod, procDir, pids, wanted, { strict: opts.strict, withCmdline: opts.withCmdline, withUnit, threads, ...(opts.twins !== undefined ? { twins: opts.twins } : {}) });
-    return { ...merge([out]), twins: out.twins };
+    const out = nativeScanPids(mod, procDir, pidList, wanted, { strict: opts.strict, withCmdline: opts.withCmdline, withUnit, threads, ...(opts.twins !== undefined ? { twins: opts.twins } : {}) });
+    return { ...merge([out]), twins: out.twins, processes: out.processes };
   }
+  const pids = pidList ?? listPids(procDir);
 
   const shared = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, pids.length)));
   shared.set(pids);
@@ -68,8 +72,10 @@ export function findSocketOwners(
   const outs: ScanOut[] = [main];
   if (done) {
     scanPids(job, main, Infinity, scratch);
-    return merge(outs);
+    return { ...merge(outs), processes: pids.length };
   }
+  // Loaded only here: worker_threads brings Node's stream modules, ~5 ms that the native scan never needs.
+  const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule('node:worker_threads');
   const state = new Int32Array(new SharedArrayBuffer(4 * helpers));
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
@@ -110,9 +116,9 @@ export function findSocketOwners(
   if (lost) {
     const again = emptyScanOut();
     scanPids({ ...job, cursor: new Int32Array(1) }, again, Infinity, scratch);
-    return merge([again]);
+    return { ...merge([again]), processes: pids.length };
   }
-  return merge(outs);
+  return { ...merge(outs), processes: pids.length };
 }
 
 interface WorkerReply {
@@ -144,7 +150,7 @@ function helperCount(requested: number | undefined): number {
 /** A scan's output; the native scan hands its pairs over as the Float64Array it made (no copy into an Array). */
 type MergeInput = Omit<ScanOut, 'pairs'> & { pairs: ArrayLike<number> };
 
-function merge(outs: MergeInput[]): OwnerMap {
+function merge(outs: MergeInput[]): Omit<OwnerMap, 'processes'> {
   const owners = new Map<number, ProcessInfo[]>();
   const denied: number[] = [];
   let vanished = 0;
@@ -203,4 +209,22 @@ export function ownerCount(owners: Map<number, ProcessInfo[]>): number {
   const pids = new Set<number>();
   for (const list of owners.values()) for (const info of list) pids.add(info.pid);
   return pids.size;
+}
+
+/** Numeric directories of /proc. d_type says directory without a stat; symlinks (a capture's trick) are skipped. */
+export function listPids(procDir: string): number[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(procDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const e of entries) {
+    const c = e.name.charCodeAt(0);
+    if (c < 49 || c > 57 || !e.isDirectory()) continue;
+    const pid = Number(e.name);
+    if (Number.isInteger(pid) && pid > 0 && pid < 2 ** 31) pids.push(pid);
+  }
+  return pids;
 }

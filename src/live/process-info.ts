@@ -38,6 +38,8 @@ export function completeProcessInfo(
   withCmdline: boolean,
   withUnit: boolean,
   strict: boolean,
+  /** /proc/PID/cgroup when already read (the native scanner reads it on its threads). */
+  cgroup?: string,
 ): ProcessInfo {
   const info: ProcessInfo = { pid, comm: '', cmdline: '', uid: fallbackUid };
   if (comm !== undefined) info.comm = comm;
@@ -51,7 +53,7 @@ export function completeProcessInfo(
     if (n > 0) info.cmdline = cmdlineText(scratch.subarray(0, n));
   }
   if (withUnit) {
-    const unit = readUnit(pidDir, scratch, strict);
+    const unit = cgroup !== undefined ? systemdUnit(cgroup) : readUnit(pidDir, scratch, strict);
     if (unit !== undefined) info.unit = unit;
   }
   if (netns !== undefined) info.netns = netns;
@@ -143,16 +145,20 @@ export function isUnitName(name: string): boolean {
  * `*.service`/`*.socket`/`*.scope` component (`user@1000.service/app.slice/x.scope` → `x.scope`).
  */
 export function systemdUnit(cgroup: string): string | undefined {
+  // Only two lines matter, so find them instead of splitting every line (a v1 host has a dozen per process, and a
+  // large host has thousands of owners).
   let v2: string | undefined;
   let v1: string | undefined;
-  for (const line of cgroup.split('\n')) {
-    const first = line.indexOf(':');
-    const second = line.indexOf(':', first + 1);
-    if (first < 0 || second < 0) continue;
-    const controllers = line.slice(first + 1, second);
-    const path = line.slice(second + 1);
-    if (line.startsWith('0::')) v2 = path;
-    else if (controllers === 'name=systemd') v1 = path;
+  for (let start = 0; start < cgroup.length; ) {
+    const nl = cgroup.indexOf('\n', start);
+    const end = nl < 0 ? cgroup.length : nl;
+    const first = cgroup.indexOf(':', start);
+    const second = first < 0 || first >= end ? -1 : cgroup.indexOf(':', first + 1);
+    if (second >= 0 && second < end) {
+      if (first === start + 1 && cgroup.charCodeAt(start) === 0x30 && second === first + 1) v2 = cgroup.slice(second + 1, end);
+      else if (second - first - 1 === 12 && cgroup.startsWith('name=systemd', first + 1)) v1 = cgroup.slice(second + 1, end);
+    }
+    start = end + 1;
   }
   // A hybrid host has both; systemd manages units in whichever tree it uses, and the deeper path names the unit.
   for (const path of [v2, v1]) {

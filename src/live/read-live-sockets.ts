@@ -118,13 +118,14 @@ function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unse
   const wanted = new Set<number>();
   for (const s of sockets) if (s.inode !== 0) wanted.add(s.inode);
   if (wanted.size === 0) return;
-  const pids = listPids(procDir);
   const live = path.resolve(root) === '/';
-  // On the live host units are attached after the scan, when it is known whether one walk over the cgroup tree
-  // beats reading each owner's /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
-  const found = findSocketOwners(procDir, pids, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
-  if (live) {
-    const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), pids.length);
+  // On the live host the native scanner reads each owner's /proc/PID/cgroup on its threads. Without it, units are
+  // attached after the scan, when it is known whether one walk over the cgroup tree beats reading each owner's
+  // /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
+  const nativeUnits = live && opts.native !== false && nativeScanner() !== undefined;
+  const found = findSocketOwners(procDir, undefined, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live || nativeUnits, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
+  if (live && !nativeUnits) {
+    const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), found.processes);
     attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);
   }
   const complete = found.denied.length === 0;
@@ -151,24 +152,6 @@ function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unse
  */
 function wantCgroupWalk(owners: number, processes: number): boolean {
   return owners >= 200 && owners * 5 >= processes;
-}
-
-/** Numeric directories of /proc. d_type says directory without a stat; symlinks (a capture's trick) are skipped. */
-function listPids(procDir: string): number[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(procDir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const e of entries) {
-    const c = e.name.charCodeAt(0);
-    if (c < 49 || c > 57 || !e.isDirectory()) continue;
-    const pid = Number(e.name);
-    if (Number.isInteger(pid) && pid > 0 && pid < 2 ** 31) pids.push(pid);
-  }
-  return pids;
 }
 
 /** The namespace the /proc/net files describe: the reader's own, /proc/self/ns/net inside the root. */

@@ -227,6 +227,10 @@ describe.runIf(linux && le && (native || ci) && (isRoot || ci))('native scan = J
     const nat = findSocketOwners('/proc', pids, wanted, { ...opts, native: true, threads: 2 });
     const walked = findSocketOwners('/proc', pids, wanted, { ...opts, native: true, twins: false, threads: 1 });
     const js = findSocketOwners('/proc', pids, wanted, { ...opts, native: false, threads: 1 });
+    // No pid list: the native scanner lists /proc itself, and finds the same owners.
+    const listed = findSocketOwners('/proc', undefined, wanted, { ...opts, native: true, threads: 2 });
+    expect(listed.processes).toBeGreaterThanOrEqual(workers + 1);
+    expect(JSON.stringify([...listed.owners].sort((a, b) => a[0] - b[0]))).toBe(JSON.stringify([...js.owners].sort((a, b) => a[0] - b[0])));
     expect(nat.owners.size).toBe(sockets);
     // The workers have equal fd tables (inherited from the parent): all but the first walked on each of the two
     // threads are matched by kcmp. A kernel before 6.2 reports no fd count for /proc/PID/fd; then all are walked.

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { socketsCommand } from '../../src/commands/sockets.js';
 import { readHostFacts } from '../../src/live/host-facts.js';
@@ -105,6 +106,35 @@ describe('process details', () => {
     expect(systemdUnit('0::/system.slice/foo.socket\n')).toBe('foo.socket');
     expect(systemdUnit('0::/\n')).toBeUndefined();
     expect(systemdUnit('4:memory:/process_api/abc\n0::/\n')).toBeUndefined();
+  });
+
+  it('reads the unit as the line-by-line definition does, for any cgroup text (property)', () => {
+    // The plain definition: split lines, `0::PATH` is v2, `N:name=systemd:PATH` is v1 (last line of each wins),
+    // v2's innermost unit component first, then v1's.
+    const reference = (cgroup: string): string | undefined => {
+      let v2: string | undefined;
+      let v1: string | undefined;
+      for (const line of cgroup.split('\n')) {
+        const first = line.indexOf(':');
+        const second = line.indexOf(':', first + 1);
+        if (first < 0 || second < 0) continue;
+        if (line.startsWith('0::')) v2 = line.slice(second + 1);
+        else if (line.slice(first + 1, second) === 'name=systemd') v1 = line.slice(second + 1);
+      }
+      for (const p of [v2, v1]) {
+        const unit = p?.split('/').reverse().find((c) => /\.(service|socket|scope)$/.test(c));
+        if (unit !== undefined) return unit;
+      }
+      return undefined;
+    };
+    const piece = fc.constantFrom('0', '1', ':', '::', '\n', '/', 'name=systemd', 'name=systemdx', 'x.service', 'a.scope', 'b.socket', '.service', 'memory', 'user@1000.service', '');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (parts) => {
+        const text = parts.join('');
+        expect(systemdUnit(text)).toBe(reference(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('unescapes the status Name', () => {
