@@ -70,12 +70,14 @@ export function findSocketOwners(
   const helpers = helperCount(opts.threads);
   const done = helpers === 0 || scanPids(job, main, SPAWN_AFTER_FDS, scratch) || !worthHelpers(main.fds, Atomics.load(cursor, 0), pids.length);
   const outs: ScanOut[] = [main];
-  if (done) {
+  // Loaded only when helpers are wanted: worker_threads brings Node's stream modules, ~5 ms that the native scan
+  // never needs. process.getBuiltinModule is Node 20.16+; before it, the scan stays on this thread.
+  const threads = done || typeof process.getBuiltinModule !== 'function' ? undefined : process.getBuiltinModule('node:worker_threads');
+  if (!threads) {
     scanPids(job, main, Infinity, scratch);
     return { ...merge(outs), processes: pids.length };
   }
-  // Loaded only here: worker_threads brings Node's stream modules, ~5 ms that the native scan never needs.
-  const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule('node:worker_threads');
+  const { MessageChannel, receiveMessageOnPort, Worker } = threads;
   const state = new Int32Array(new SharedArrayBuffer(4 * helpers));
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
