@@ -9,6 +9,7 @@ import { findSocketOwners } from '../../src/live/owners.js';
 import { parseProcNet, STATE_LISTEN } from '../../src/live/proc-net.js';
 import { statusName, statusUid } from '../../src/live/process-info.js';
 import { readLiveSockets } from '../../src/live/read-live-sockets.js';
+import { type Holder, startHolder } from './holder.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const linux = process.platform === 'linux';
@@ -174,41 +175,19 @@ describe.runIf(linux && le && (native || ci))('native scan = JavaScript scan on 
 });
 
 describe.runIf(linux && le && (native || ci) && (isRoot || ci))('native scan = JavaScript scan on the live host', () => {
-  let holder: ChildProcess | undefined;
-  let tmp = '';
+  let holder: Holder | undefined;
   let holderPid = 0;
   const sockets = 60;
   const workers = 8;
 
   beforeAll(async () => {
     // A prefork server in its own network namespace: one parent and `workers` children holding every socket.
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bindcheck-holder-'));
-    const bin = path.join(tmp, 'holder');
-    execFileSync('cc', ['-O2', '-o', bin, path.join(repo, 'bench', 'live-scan', 'holder.c')]);
-    const h = spawn('unshare', ['-n', '--', 'sh', '-c', `ip link set lo up && exec "$0" prefork ${sockets} ${workers} 2`, bin], { stdio: ['pipe', 'pipe', 'inherit'] });
-    holder = h;
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('holder not ready in 20 s')), 20_000);
-      h.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      h.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
-    });
-    holderPid = h.pid as number;
+    holder = await startHolder(['prefork', sockets, workers, 2], 20_000);
+    holderPid = holder.pid;
   }, 30_000);
 
   afterAll(async () => {
-    if (holder && holder.exitCode === null) {
-      const gone = new Promise((r) => holder?.once('exit', r));
-      holder.kill('SIGTERM');
-      await gone;
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await holder?.stop();
   });
 
   function livePids(): number[] {
