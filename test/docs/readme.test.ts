@@ -17,5 +17,9 @@ describe('README', () => {
     const qs = /## Quick start\n([\s\S]*?)\n## /.exec(README)?.[1] ?? '';
     const block = /```sh\n([\s\S]*?)```/.exec(qs)?.[1] ?? '';
     expect(block.trim().split('\n')).toHaveLength(2);
+    // The first runs the file the package installs as its `bindcheck` bin, and the second the CI script.
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: { bindcheck: string } };
+    expect(block).toContain(`npm ci && sudo node ${pkg.bin.bindcheck} scan`);
+    expect(block).toContain('sudo bash .ci/run');
   });
 });
