@@ -23,6 +23,9 @@
  * (INFO also reads /proc/PID/cgroup, the text span after the netns one), 16 LIST (scan the numeric directories of
  * procDir instead of `pids`). The result also has `processes`, the number of pids scanned.
  *
+ * scanStart(same arguments) → handle, scanJoin(handle) → scan()'s result: the scan's threads but one start at
+ * once and the calling thread takes its share at the join, so JavaScript can build its rows in between.
+ *
  * diag(family: 4 | 6, protocol: 6 (TCP) | 17 (UDP), states: bit mask of TCP states) → {
  *   rows: Float64Array    state, uid, inode, local port, remote port per socket
  *   addrs: Buffer         32 bytes per socket: local then remote address, network order (IPv4 in the first 4)
@@ -426,11 +429,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-#define CHECK(call)                                                                                              \
-  do {                                                                                                           \
-    if ((call) != napi_ok) goto fail;                                                                            \
-  } while (0)
-
 static napi_value make_f64(napi_env env, const double *src, size_t n) {
   napi_value ab, arr;
   void *data;
@@ -471,28 +469,75 @@ static int list_pids(int procfd, ivec *out) {
   return 0;
 }
 
-static napi_value scan(napi_env env, napi_callback_info cb) {
-  size_t argc = 5;
-  napi_value argv[5];
+/* One owner scan: its arguments (copied, so background threads never read JavaScript memory), threads and outputs. */
+typedef struct {
+  job_t job;
   out_t outs[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
   int started[MAX_THREADS];
-  int nthreads = 0;
-  int procfd = -1;
-  napi_value result = NULL;
-  job_t job;
-  memset(&job, 0, sizeof job);
-  pthread_mutex_init(&job.lock, NULL);
-  memset(outs, 0, sizeof outs);
-  memset(started, 0, sizeof started);
-  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc < 5) {
+  int nthreads;
+  int procfd;
+  int32_t *pids;
+  double *wanted;
+  int joined; /* every started thread has been joined */
+  int done;   /* the result was handed over (or the run failed): outputs freed */
+} run_t;
+
+static void run_release(run_t *r) {
+  while (r->job.refs) {
+    twin_ref_t *t = r->job.refs;
+    r->job.refs = t->next;
+    free(t->fds);
+    free(t->inodes);
+    free(t);
+  }
+  for (int i = 0; i < MAX_THREADS; i++) {
+    out_t *o = &r->outs[i];
+    free(o->walk_fds.v);
+    free(o->walk_inodes.v);
+    free(o->pairs.v);
+    free(o->denied.v);
+    free(o->info.v);
+    free(o->text.v);
+    memset(o, 0, sizeof *o);
+  }
+  if (r->procfd >= 0) close(r->procfd);
+  r->procfd = -1;
+  free(r->pids);
+  free(r->wanted);
+  r->pids = NULL;
+  r->wanted = NULL;
+  r->done = 1;
+}
+
+static void run_join(run_t *r) {
+  if (r->joined) return;
+  for (int i = 0; i < r->nthreads; i++)
+    if (r->started[i]) pthread_join(r->tids[i], NULL);
+  r->joined = 1;
+}
+
+static void run_free(run_t *r) {
+  run_join(r);
+  if (!r->done) run_release(r);
+  pthread_mutex_destroy(&r->job.lock);
+  free(r);
+}
+
+/* Arguments (procDir, pids, wanted, flags, threads) into a run, /proc listed if asked; NULL after throwing. */
+static run_t *run_create(napi_env env, napi_callback_info cb) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
     napi_throw_type_error(env, NULL, "scan(procDir, pids, wanted, flags, threads)");
     return NULL;
   }
   char procdir[4096];
   size_t plen;
-  CHECK(napi_get_value_string_utf8(env, argv[0], procdir, sizeof procdir, &plen));
+  if (napi_get_value_string_utf8(env, argv[0], procdir, sizeof procdir, &plen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "procDir must be a string");
+    return NULL;
+  }
   if (plen >= sizeof procdir - 1) {
     napi_throw_range_error(env, NULL, "procDir too long");
     return NULL;
@@ -500,64 +545,89 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
   napi_typedarray_type t1, t2;
   size_t npids, nwanted;
   void *pids, *wanted;
-  CHECK(napi_get_typedarray_info(env, argv[1], &t1, &npids, &pids, NULL, NULL));
-  CHECK(napi_get_typedarray_info(env, argv[2], &t2, &nwanted, &wanted, NULL, NULL));
-  if (t1 != napi_int32_array || t2 != napi_float64_array) {
+  int32_t flags, threads;
+  if (napi_get_typedarray_info(env, argv[1], &t1, &npids, &pids, NULL, NULL) != napi_ok || napi_get_typedarray_info(env, argv[2], &t2, &nwanted, &wanted, NULL, NULL) != napi_ok ||
+      t1 != napi_int32_array || t2 != napi_float64_array) {
     napi_throw_type_error(env, NULL, "pids must be an Int32Array and wanted a Float64Array");
     return NULL;
   }
-  int32_t flags, threads;
-  CHECK(napi_get_value_int32(env, argv[3], &flags));
-  CHECK(napi_get_value_int32(env, argv[4], &threads));
+  if (napi_get_value_int32(env, argv[3], &flags) != napi_ok || napi_get_value_int32(env, argv[4], &threads) != napi_ok) {
+    napi_throw_type_error(env, NULL, "flags and threads must be numbers");
+    return NULL;
+  }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
-
-  procfd = open(procdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ivec listed = {0};
-  if ((flags & FLAG_LIST) && procfd >= 0) {
+  run_t *r = calloc(1, sizeof *r);
+  if (!r) goto oom;
+  pthread_mutex_init(&r->job.lock, NULL);
+  r->procfd = open(procdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  r->wanted = malloc((nwanted ? nwanted : 1) * sizeof(double));
+  if (!r->wanted) goto oom_free;
+  if (nwanted) memcpy(r->wanted, wanted, nwanted * sizeof(double));
+  if ((flags & FLAG_LIST) && r->procfd >= 0) {
     /* The pids are /proc's numeric directories (d_type says directory: a symlink in a capture is not one). */
-    if (list_pids(procfd, &listed) < 0) {
+    ivec listed = {0};
+    if (list_pids(r->procfd, &listed) < 0) {
       free(listed.v);
-      close(procfd);
-      napi_throw_error(env, "ENOMEM", "native scan: out of memory");
-      return NULL;
+      goto oom_free;
     }
-    pids = listed.v;
+    r->pids = listed.v;
     npids = listed.n;
-  }
-  job.procfd = procfd;
-  job.pids = pids;
-  job.npids = npids;
-  job.wanted = wanted;
-  job.nwanted = nwanted;
-  job.flags = flags;
-  if (procfd >= 0) {
-    for (int i = 0; i < threads; i++) outs[i].job = &job;
-    /* Thread 0 is this one; the others are started only when there is work enough to share. */
-    nthreads = npids < 64 ? 1 : threads;
-    for (int i = 1; i < nthreads; i++) started[i] = pthread_create(&tids[i], NULL, worker, &outs[i]) == 0;
-    worker(&outs[0]);
-    for (int i = 1; i < nthreads; i++)
-      if (started[i]) pthread_join(tids[i], NULL);
   } else {
-    /* No /proc to open: every pid counts as vanished, as the JavaScript scan would find no fd directory. */
-    outs[0].job = &job;
-    nthreads = 1;
-    outs[0].vanished = (double)npids;
+    r->pids = malloc((npids ? npids : 1) * sizeof(int32_t));
+    if (!r->pids) goto oom_free;
+    if (npids) memcpy(r->pids, pids, npids * sizeof(int32_t));
   }
-  for (int i = 0; i < nthreads; i++)
-    if (outs[i].failed) {
-      napi_throw_error(env, "ENOMEM", "native scan: out of memory");
-      goto done;
-    }
+  r->job.procfd = r->procfd;
+  r->job.pids = r->pids;
+  r->job.npids = npids;
+  r->job.wanted = r->wanted;
+  r->job.nwanted = nwanted;
+  r->job.flags = flags;
+  /* Threads are started only when there is work enough to share. */
+  r->nthreads = npids < 64 ? 1 : threads;
+  for (int i = 0; i < MAX_THREADS; i++) r->outs[i].job = &r->job;
+  return r;
+oom_free:
+  run_free(r);
+oom:
+  napi_throw_error(env, "ENOMEM", "native scan: out of memory");
+  return NULL;
+}
 
+/* Start the run's threads but the first: outs[0] is the caller's, run by run_work_here (at once, or at the join). */
+static void run_launch(run_t *r) {
+  if (r->procfd < 0) {
+    /* No /proc to open: every pid counts as vanished, as the JavaScript scan would find no fd directory. */
+    r->nthreads = 1;
+    r->outs[0].vanished = (double)r->job.npids;
+    return;
+  }
+  for (int i = 1; i < r->nthreads; i++) r->started[i] = pthread_create(&r->tids[i], NULL, worker, &r->outs[i]) == 0;
+}
+
+/* The caller's share: pids from the same cursor until none is left (all of them if no thread could start). */
+static void run_work_here(run_t *r) {
+  if (r->procfd >= 0) worker(&r->outs[0]);
+}
+
+/* The joined run's result object; the run's outputs are released. NULL after throwing. */
+static napi_value run_result(napi_env env, run_t *r) {
+  napi_value result = NULL;
+  int failed = 0;
+  for (int i = 0; i < r->nthreads; i++) failed |= r->outs[i].failed;
+  if (failed) {
+    run_release(r);
+    napi_throw_error(env, "ENOMEM", "native scan: out of memory");
+    return NULL;
+  }
   /* Concatenate the threads' outputs in thread order: each keeps one pid's pairs together. */
   dvec pairs = {0}, info = {0};
   cvec text = {0};
   ivec denied = {0};
   double vanished = 0, fds = 0, twins = 0;
-  for (int i = 0; i < nthreads; i++) {
-    out_t *o = &outs[i];
+  for (int i = 0; i < r->nthreads; i++) {
+    out_t *o = &r->outs[i];
     size_t base = text.n;
     for (size_t k = 0; k < o->pairs.n; k++) dpush(&pairs, o->pairs.v[k]);
     for (size_t k = 0; k < o->denied.n; k++) ipush(&denied, o->denied.v[k]);
@@ -575,6 +645,8 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
     fds += o->fds;
     twins += o->twins;
   }
+  double processes = (double)r->job.npids;
+  run_release(r);
   napi_value obj, v;
   napi_status st = napi_create_object(env, &obj);
   if (st == napi_ok && (v = make_f64(env, pairs.v, pairs.n))) st = napi_set_named_property(env, obj, "pairs", v);
@@ -598,7 +670,7 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
   if (st == napi_ok) st = napi_set_named_property(env, obj, "vanished", v);
   if (st == napi_ok) st = napi_create_double(env, fds, &v);
   if (st == napi_ok) st = napi_set_named_property(env, obj, "fds", v);
-  if (st == napi_ok) st = napi_create_double(env, (double)npids, &v);
+  if (st == napi_ok) st = napi_create_double(env, processes, &v);
   if (st == napi_ok) st = napi_set_named_property(env, obj, "processes", v);
   if (st == napi_ok) st = napi_create_double(env, twins, &v);
   if (st == napi_ok) st = napi_set_named_property(env, obj, "twins", v);
@@ -608,28 +680,63 @@ static napi_value scan(napi_env env, napi_callback_info cb) {
   free(denied.v);
   if (st == napi_ok) result = obj;
   else napi_throw_error(env, NULL, "native scan: could not build the result");
-  goto done;
-fail:
-  napi_throw_error(env, NULL, "native scan: bad arguments");
-done:
-  while (job.refs) {
-    twin_ref_t *r = job.refs;
-    job.refs = r->next;
-    free(r->fds);
-    free(r->inodes);
-    free(r);
-  }
-  for (int i = 0; i < MAX_THREADS; i++) {
-    free(outs[i].walk_fds.v);
-    free(outs[i].walk_inodes.v);
-    free(outs[i].pairs.v);
-    free(outs[i].denied.v);
-    free(outs[i].info.v);
-    free(outs[i].text.v);
-  }
-  if (procfd >= 0) close(procfd);
-  free(listed.v);
   return result;
+}
+
+/* scan(procDir, pids, wanted, flags, threads): the whole scan, this thread taking part. */
+static napi_value scan(napi_env env, napi_callback_info cb) {
+  run_t *r = run_create(env, cb);
+  if (!r) return NULL;
+  run_launch(r);
+  run_work_here(r);
+  run_join(r);
+  napi_value result = run_result(env, r);
+  run_free(r);
+  return result;
+}
+
+static void run_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  run_free(data);
+}
+
+/*
+ * scanStart(same arguments) → handle: all threads but one start scanning while JavaScript goes on (the caller
+ * builds its socket rows meanwhile); scanJoin(handle) takes the last thread's share on the calling thread, waits
+ * for the others and returns scan()'s result. A handle never joined is joined and freed when it is collected.
+ */
+static napi_value scan_start(napi_env env, napi_callback_info cb) {
+  run_t *r = run_create(env, cb);
+  if (!r) return NULL;
+  run_launch(r);
+  napi_value handle;
+  if (napi_create_external(env, r, run_finalize, NULL, &handle) != napi_ok) {
+    run_free(r);
+    napi_throw_error(env, NULL, "native scan: could not make a handle");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value scan_join(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "scanJoin(handle from scanStart)");
+    return NULL;
+  }
+  run_t *r = data;
+  if (r->done) {
+    napi_throw_error(env, NULL, "native scan: this scan was joined already");
+    return NULL;
+  }
+  run_work_here(r);
+  run_join(r);
+  return run_result(env, r);
 }
 
 static const char *errno_code(int e) {
@@ -741,6 +848,10 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "scan", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "scanStart", NAPI_AUTO_LENGTH, scan_start, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "scanStart", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "scanJoin", NAPI_AUTO_LENGTH, scan_join, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "scanJoin", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "diag", NAPI_AUTO_LENGTH, diag, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "diag", fn) != napi_ok) return NULL;
   return exports;

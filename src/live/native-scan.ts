@@ -30,6 +30,9 @@ export interface NativeDiagResult {
 
 export interface NativeModule {
   scan(procDir: string, pids: Int32Array, wanted: Float64Array, flags: number, threads: number): NativeResult;
+  /** scan() with all threads but the caller's started now; scanJoin runs the caller's share and returns the result. */
+  scanStart?(procDir: string, pids: Int32Array, wanted: Float64Array, flags: number, threads: number): object;
+  scanJoin?(handle: object): NativeResult;
   /** The socket table over NETLINK_SOCK_DIAG (native/procscan.c diag); absent in a module built before it existed. */
   diag?(family: 4 | 6, protocol: 6 | 17, states: number): NativeDiagResult;
 }
@@ -80,22 +83,44 @@ export interface NativeScanOptions {
   twins?: boolean;
 }
 
+export type NativeScanOut = Omit<ScanOut, 'pairs'> & { pairs: Float64Array; twins: number; processes: number };
+
 /**
- * The owner scan through the native module: the same ScanOut as scanPids over every pid. Status and ns/net come
- * from C on the live root (not strict); a captured root's owners, and whatever status lacked, are read here.
+ * The owner scan through the native module: the same ScanOut as scanPids over every pid (`pids` undefined: C
+ * lists procDir itself). comm, euid, ns/net and cgroup come from C on the live root (not strict); a captured
+ * root's owners, and whatever C could not read, are read here.
  */
-export function nativeScanPids(
+export function nativeScanPids(mod: NativeModule, procDir: string, pids: readonly number[] | undefined, wanted: ReadonlySet<number>, opts: NativeScanOptions): NativeScanOut {
+  return nativeScanStart(mod, procDir, pids, wanted, opts).finish();
+}
+
+/**
+ * nativeScanPids in two steps: the scan's threads start now, and finish() (on this thread's share of the pids,
+ * then the others') gives the result, so the caller can build its rows in between.
+ */
+export function nativeScanStart(
   mod: NativeModule,
   procDir: string,
   pids: readonly number[] | undefined,
   wanted: ReadonlySet<number>,
   opts: NativeScanOptions,
-): Omit<ScanOut, 'pairs'> & { pairs: Float64Array; twins: number; processes: number } {
+): { finish(): NativeScanOut } {
   const sortedWanted = Float64Array.from(wanted).sort();
   // A captured root's pids are not processes: kcmp would compare whatever runs here under those numbers.
   let flags = opts.strict ? FLAG_STRICT : FLAG_INFO | (opts.twins === false ? 0 : FLAG_TWINS) | (opts.withUnit ? FLAG_UNIT : 0);
   if (pids === undefined) flags |= FLAG_LIST;
-  const r = mod.scan(procDir, Int32Array.from(pids ?? []), sortedWanted, flags, Math.max(1, opts.threads));
+  const pidArray = Int32Array.from(pids ?? []);
+  const threads = Math.max(1, opts.threads);
+  const { scanStart, scanJoin } = mod;
+  if (typeof scanStart === 'function' && typeof scanJoin === 'function') {
+    const handle = scanStart.call(mod, procDir, pidArray, sortedWanted, flags, threads);
+    return { finish: () => collect(scanJoin.call(mod, handle), procDir, pids, opts) };
+  }
+  const r = mod.scan(procDir, pidArray, sortedWanted, flags, threads);
+  return { finish: () => collect(r, procDir, pids, opts) };
+}
+
+function collect(r: NativeResult, procDir: string, pids: readonly number[] | undefined, opts: NativeScanOptions): NativeScanOut {
   const scratch = Buffer.allocUnsafe(64 * 1024);
   const infos: ProcessInfo[] = [];
   const fromC = new Set<number>();

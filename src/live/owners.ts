@@ -5,7 +5,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { ProcessInfo } from '../model/live.js';
 import type { CgroupUnitMap } from './cgroup-units.js';
 import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
-import { nativeScanner, nativeScanPids } from './native-scan.js';
+import { nativeScanner, nativeScanStart } from './native-scan.js';
 import { readUnit } from './process-info.js';
 
 export interface OwnerMap {
@@ -46,19 +46,41 @@ const STATE_CANCELLED = 3;
  * threads through an atomic cursor and blocks in Atomics.wait for them: the kernel's per-fd cost dominates and
  * it scales with cores.
  */
-export function findSocketOwners(
-  procDir: string,
-  pidList: number[] | undefined,
-  wanted: Set<number>,
-  opts: { strict: boolean; withCmdline: boolean; withUnit: boolean; threads?: number; native?: boolean; twins?: boolean },
-): OwnerMap {
-  const withUnit = opts.withUnit;
+export function findSocketOwners(procDir: string, pidList: number[] | undefined, wanted: Set<number>, opts: OwnerScanOptions): OwnerMap {
+  return startSocketOwners(procDir, pidList, wanted, opts).finish();
+}
+
+export interface OwnerScanOptions {
+  strict: boolean;
+  withCmdline: boolean;
+  withUnit: boolean;
+  threads?: number;
+  native?: boolean;
+  twins?: boolean;
+}
+
+/**
+ * findSocketOwners in two steps: with the native scanner its threads start now and finish() completes the scan
+ * (this thread takes its share then), so the caller can do other work in between; the JavaScript scan runs
+ * wholly in finish().
+ */
+export function startSocketOwners(procDir: string, pidList: number[] | undefined, wanted: Set<number>, opts: OwnerScanOptions): { finish(): OwnerMap } {
   const mod = opts.native === false ? undefined : nativeScanner();
   if (mod) {
     const threads = Math.min(opts.threads ?? os.availableParallelism(), MAX_NATIVE_THREADS);
-    const out = nativeScanPids(mod, procDir, pidList, wanted, { strict: opts.strict, withCmdline: opts.withCmdline, withUnit, threads, ...(opts.twins !== undefined ? { twins: opts.twins } : {}) });
-    return { ...merge([out]), twins: out.twins, processes: out.processes };
+    const run = nativeScanStart(mod, procDir, pidList, wanted, { strict: opts.strict, withCmdline: opts.withCmdline, withUnit: opts.withUnit, threads, ...(opts.twins !== undefined ? { twins: opts.twins } : {}) });
+    return {
+      finish: () => {
+        const out = run.finish();
+        return { ...merge([out]), twins: out.twins, processes: out.processes };
+      },
+    };
   }
+  return { finish: () => jsScan(procDir, pidList, wanted, opts) };
+}
+
+function jsScan(procDir: string, pidList: number[] | undefined, wanted: Set<number>, opts: OwnerScanOptions): OwnerMap {
+  const withUnit = opts.withUnit;
   const pids = pidList ?? listPids(procDir);
 
   const shared = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, pids.length)));

@@ -7,10 +7,10 @@ import type { UnseenNote } from '../model/inventory.js';
 import type { LiveSocket } from '../model/live.js';
 import { liveCgroupUnitMap } from './cgroup-units.js';
 import { nativeScanner } from './native-scan.js';
-import { attachUnits, findSocketOwners, ownerCount } from './owners.js';
+import { attachUnits, type OwnerMap, ownerCount, startSocketOwners } from './owners.js';
 import { scanProcNet, STATE_CLOSE, STATE_LISTEN, TCP_STATES } from './proc-net.js';
 import { MAX_PROC_TABLE_BYTES, readWhole } from './proc-files.js';
-import { ALL_STATES, readDiagTable } from './sock-diag.js';
+import { ALL_STATES, type DiagDump, diagInodes, dumpDiagTable, visitDiagTable } from './sock-diag.js';
 
 export interface ReadLiveSocketsOptions {
   /** Look up the processes holding each socket (default true). Needs root to see other users' processes. */
@@ -73,12 +73,41 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
   const littleEndian = os.endianness() === 'LE';
   const netns = readNetns(rootFs);
   const sockets: LiveSocket[] = [];
+  const live = path.resolve(root) === '/';
   // The native module, for the live root only: a netlink socket describes this process's namespace, as /proc/net.
-  const diag = (opts.table ?? 'auto') === 'auto' && opts.native !== false && path.resolve(root) === '/' ? nativeScanner() : undefined;
+  const diag = (opts.table ?? 'auto') === 'auto' && opts.native !== false && live ? nativeScanner() : undefined;
+  // Each table's source, in table order: a netlink dump, or the /proc file's bytes; or a note why neither.
+  const sources: { file: string; proto: Proto; family: Family; onlyState: number | undefined; dump?: DiagDump; buf?: Buffer }[] = [];
   for (const t of TABLES) {
     const file = `/proc/net/${t.file}`;
     const onlyState = listening ? (t.proto === 'tcp' ? STATE_LISTEN : STATE_CLOSE) : undefined;
     const { proto, family } = t;
+    // A kernel without IPv6 has no tcp6 file, and the note below says so; netlink would just answer nothing.
+    if (diag && (family === 'inet' || fs.existsSync(file))) {
+      const dump = dumpDiagTable(diag, proto, family, onlyState !== undefined ? 1 << onlyState : ALL_STATES);
+      if (!('code' in dump)) {
+        sources.push({ file, proto, family, onlyState, dump });
+        continue;
+      }
+    }
+    const r = rootFs.resolve(file);
+    const read = r.ok ? readWhole(r.hostPath) : { code: 'ENOENT' };
+    if ('code' in read) {
+      unseen.push({ what: `${t.proto}${t.family === 'inet6' ? '6' : ''} sockets`, why: whyUnread(file, read.code) });
+      continue;
+    }
+    sources.push({ file, proto, family, onlyState, buf: read.buf });
+  }
+  // With every table from netlink the socket inodes are known before any row is built: the native owner scan's
+  // threads start now and work while this thread builds the rows.
+  const wantOwners = opts.owners ?? true;
+  let early: { wanted: Set<number>; run: { finish(): OwnerMap } } | undefined;
+  if (wantOwners && diag && sources.every((src) => src.dump !== undefined)) {
+    const wanted = new Set<number>();
+    for (const src of sources) diagInodes(src.dump as DiagDump, wanted);
+    if (wanted.size > 0) early = { wanted, run: startOwnerScan(proc.hostPath, live, wanted, opts) };
+  }
+  for (const { file, proto, family, onlyState, dump, buf } of sources) {
     const visit = (address: string, port: number, remoteAddress: string, remotePort: number, stateCode: number, uid: number, inode: number, line: number): void => {
       const s: LiveSocket = {
         proto,
@@ -98,33 +127,35 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
       if (netns !== undefined) s.netns = netns;
       sockets.push(s);
     };
-    // A kernel without IPv6 has no tcp6 file, and the note below says so; netlink would just answer nothing.
-    if (diag && (family === 'inet' || fs.existsSync(file))) {
-      if (readDiagTable(diag, proto, family, onlyState !== undefined ? 1 << onlyState : ALL_STATES, visit).ok) continue;
-    }
-    const r = rootFs.resolve(file);
-    const read = r.ok ? readWhole(r.hostPath) : { code: 'ENOENT' };
-    if ('code' in read) {
-      unseen.push({ what: `${t.proto}${t.family === 'inet6' ? '6' : ''} sockets`, why: whyUnread(file, read.code) });
-      continue;
-    }
-    scanProcNet(read.buf, { proto, family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) }, visit);
+    if (dump) visitDiagTable(dump, visit);
+    else if (buf) scanProcNet(buf, { proto, family, littleEndian, ...(onlyState !== undefined ? { onlyState } : {}) }, visit);
   }
-  if (opts.owners ?? true) attachOwners(proc.hostPath, root, sockets, unseen, opts);
+  if (wantOwners) attachOwners(proc.hostPath, live, sockets, unseen, opts, early);
   return { sockets, unseen };
 }
 
-function attachOwners(procDir: string, root: string, sockets: LiveSocket[], unseen: UnseenNote[], opts: ReadLiveSocketsOptions): void {
-  const wanted = new Set<number>();
-  for (const s of sockets) if (s.inode !== 0) wanted.add(s.inode);
-  if (wanted.size === 0) return;
-  const live = path.resolve(root) === '/';
-  // On the live host the native scanner reads each owner's /proc/PID/cgroup on its threads. Without it, units are
-  // attached after the scan, when it is known whether one walk over the cgroup tree beats reading each owner's
-  // /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
+/**
+ * The owner scan for this root. On the live host the native scanner reads each owner's /proc/PID/cgroup on its
+ * threads; without it, units are attached after the scan (attachOwners). A captured root's owners are read with
+ * every file checked (strict).
+ */
+function startOwnerScan(procDir: string, live: boolean, wanted: Set<number>, opts: ReadLiveSocketsOptions): { finish(): OwnerMap } {
   const nativeUnits = live && opts.native !== false && nativeScanner() !== undefined;
-  const found = findSocketOwners(procDir, undefined, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live || nativeUnits, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
-  if (live && !nativeUnits) {
+  return startSocketOwners(procDir, undefined, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live || nativeUnits, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
+}
+
+function attachOwners(procDir: string, live: boolean, sockets: LiveSocket[], unseen: UnseenNote[], opts: ReadLiveSocketsOptions, early?: { wanted: Set<number>; run: { finish(): OwnerMap } }): void {
+  let run = early?.run;
+  if (!run) {
+    const wanted = new Set<number>();
+    for (const s of sockets) if (s.inode !== 0) wanted.add(s.inode);
+    if (wanted.size === 0) return;
+    run = startOwnerScan(procDir, live, wanted, opts);
+  }
+  const found = run.finish();
+  // Units after the scan, when it is known whether one walk over the cgroup tree beats reading each owner's
+  // /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
+  if (live && !(opts.native !== false && nativeScanner() !== undefined)) {
     const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), found.processes);
     attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);
   }

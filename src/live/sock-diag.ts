@@ -16,29 +16,55 @@ const PROTO_NUMBER: Record<Proto, 6 | 17> = { tcp: 6, udp: 17 };
 /** Every TCP state bit (include/net/tcp_states.h numbers 1..12; TIME_WAIT and NEW_SYN_RECV included). */
 export const ALL_STATES = 0x1ffe;
 
+/** One table's dump, not yet turned into rows (see visitDiagTable). */
+export interface DiagDump {
+  proto: Proto;
+  family: Family;
+  rows: Float64Array;
+  addrs: Buffer;
+}
+
 /**
- * Dump one table and hand every socket in `states` (a mask of 1 << state) to `visit` with line 0: a dump has no
- * line numbers, so a row is cited as its whole /proc/net table. A failure (no diag module for the protocol,
+ * Dump one table: the sockets in `states` (a mask of 1 << state). A failure (no diag module for the protocol,
  * netlink refused in a sandbox) is returned, not thrown: the caller reads the /proc file instead.
  */
-export function readDiagTable(mod: NativeModule, proto: Proto, family: Family, states: number, visit: ProcNetVisitor): DiagOutcome {
-  if (typeof mod.diag !== 'function') return { ok: false, code: 'ENOSYS' };
-  let r;
+export function dumpDiagTable(mod: NativeModule, proto: Proto, family: Family, states: number): DiagDump | { code: string } {
+  if (typeof mod.diag !== 'function') return { code: 'ENOSYS' };
   try {
-    r = mod.diag(family === 'inet' ? 4 : 6, PROTO_NUMBER[proto], states);
+    const { rows, addrs } = mod.diag(family === 'inet' ? 4 : 6, PROTO_NUMBER[proto], states);
+    return { proto, family, rows, addrs };
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    return { ok: false, code: typeof code === 'string' ? code : 'EIO' };
+    return { code: typeof code === 'string' ? code : 'EIO' };
   }
-  const { rows, addrs } = r;
-  const names = new AddressNames(family);
+}
+
+/** The dump's socket inodes (0 for TIME_WAIT and request sockets, which no process holds). */
+export function diagInodes(dump: DiagDump, into: Set<number>): void {
+  for (let i = 2; i < dump.rows.length; i += 5) {
+    const inode = dump.rows[i] as number;
+    if (inode !== 0) into.add(inode);
+  }
+}
+
+/** Hand every socket of a dump to `visit` with line 0: a dump has no line numbers, so a row cites its whole table. */
+export function visitDiagTable(dump: DiagDump, visit: ProcNetVisitor): number {
+  const { rows, addrs } = dump;
+  const names = new AddressNames(dump.family);
   const n = rows.length / 5;
   for (let k = 0; k < n; k++) {
     const i = k * 5;
     const a = k * 32;
     visit(names.text(addrs, a), rows[i + 3] as number, names.text(addrs, a + 16), rows[i + 4] as number, rows[i] as number, rows[i + 1] as number, rows[i + 2] as number, 0);
   }
-  return { ok: true, rows: n };
+  return n;
+}
+
+/** dumpDiagTable then visitDiagTable. */
+export function readDiagTable(mod: NativeModule, proto: Proto, family: Family, states: number, visit: ProcNetVisitor): DiagOutcome {
+  const dump = dumpDiagTable(mod, proto, family, states);
+  if ('code' in dump) return { ok: false, code: dump.code };
+  return { ok: true, rows: visitDiagTable(dump, visit) };
 }
 
 /** Address text from 16 network-order bytes, interned (a host has few addresses and up to millions of sockets). */

@@ -62,6 +62,17 @@ describe.runIf(linux)('native/build.mjs', () => {
     }
   });
 
+  it.runIf(native)('scanStart/scanJoin: the threads work while JavaScript goes on; a handle is joined once', () => {
+    const mod = nativeScanner();
+    if (!mod?.scanStart || !mod.scanJoin) throw new Error('module without scanStart/scanJoin');
+    const handle = mod.scanStart('/proc', new Int32Array(0), new Float64Array(0), 16, 2);
+    const r = mod.scanJoin(handle);
+    expect(r.processes).toBeGreaterThan(0);
+    expect(r.pairs.length).toBe(0);
+    expect(() => mod.scanJoin?.(handle)).toThrow(/joined already/);
+    expect(() => mod.scanJoin?.({})).toThrow(/scanJoin/);
+  });
+
   it('is switched off by BINDCHECK_NATIVE=0', () => {
     expect(nativeScanner({ BINDCHECK_NATIVE: '0' })).toBeUndefined();
     expect(ownerScanPath({ BINDCHECK_NATIVE: '0' })).toBe('js');
