@@ -22,8 +22,10 @@ export interface ReadLiveSocketsOptions {
   /** Read each owner's command line (default true); false leaves ProcessInfo.cmdline empty and saves a file read per owner. */
   cmdline?: boolean;
   /**
-   * Units from one walk over the cgroup tree instead of each owner's /proc/PID/cgroup (live root only). Default:
-   * when owners are many and a large share of all processes (see wantCgroupWalk).
+   * Units from one walk over the cgroup tree instead of each owner's /proc/PID/cgroup (live root only; the cgroup
+   * tree is the host's, never a captured root's). Default: with the native scanner, when there are 200 sockets
+   * or more (the walk runs while the scan's threads work); with the JavaScript scan, when owners are many and a
+   * large share of all processes (see wantCgroupWalk).
    */
   cgroupWalk?: boolean;
   /**
@@ -140,9 +142,36 @@ export function readLiveSockets(root: string, opts: ReadLiveSocketsOptions = {})
  * every file checked (strict).
  */
 function startOwnerScan(procDir: string, live: boolean, wanted: Set<number>, opts: ReadLiveSocketsOptions): { finish(): OwnerMap } {
-  const nativeUnits = live && opts.native !== false && nativeScanner() !== undefined;
-  return startSocketOwners(procDir, undefined, wanted, { strict: !live, withCmdline: opts.cmdline ?? true, withUnit: !live || nativeUnits, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) });
+  const native = opts.native !== false && nativeScanner() !== undefined;
+  // Live host, native scanner: with many sockets (so, likely, many owners) one walk over the cgroup tree costs
+  // less than three syscalls per owner, and it runs here while the scan's threads work; with few, the scanner
+  // reads each owner's /proc/PID/cgroup on its threads.
+  const walkDuringScan = live && native && (opts.cgroupWalk ?? wanted.size >= WALK_MIN_SOCKETS);
+  const run = startSocketOwners(procDir, undefined, wanted, {
+    strict: !live,
+    withCmdline: opts.cmdline ?? true,
+    withUnit: !live || (native && !walkDuringScan),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.native !== undefined ? { native: opts.native } : {}),
+  });
+  const walked = walkDuringScan ? liveCgroupUnitMap(procDir) : undefined;
+  return {
+    finish: () => {
+      const found = run.finish();
+      // A pid the walk did not see (or no walk possible) gets its own /proc/PID/cgroup read in attachUnits.
+      if (walkDuringScan) attachUnits(procDir, found.owners, walked);
+      else if (live && !native) {
+        // The JavaScript scan: units after it, when it is known whether the walk beats reading each owner's file.
+        const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), found.processes);
+        attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);
+      }
+      return found;
+    },
+  };
 }
+
+/** Sockets from which the native scan leaves units to one cgroup walk (see startOwnerScan). */
+const WALK_MIN_SOCKETS = 200;
 
 function attachOwners(procDir: string, live: boolean, sockets: LiveSocket[], unseen: UnseenNote[], opts: ReadLiveSocketsOptions, early?: { wanted: Set<number>; run: { finish(): OwnerMap } }): void {
   let run = early?.run;
@@ -153,12 +182,6 @@ function attachOwners(procDir: string, live: boolean, sockets: LiveSocket[], uns
     run = startOwnerScan(procDir, live, wanted, opts);
   }
   const found = run.finish();
-  // Units after the scan, when it is known whether one walk over the cgroup tree beats reading each owner's
-  // /proc/PID/cgroup. The cgroup tree belongs to the host, never to a captured root.
-  if (live && !(opts.native !== false && nativeScanner() !== undefined)) {
-    const walk = opts.cgroupWalk ?? wantCgroupWalk(ownerCount(found.owners), found.processes);
-    attachUnits(procDir, found.owners, walk ? liveCgroupUnitMap(procDir) : undefined);
-  }
   const complete = found.denied.length === 0;
   let unknown = 0;
   for (const s of sockets) {

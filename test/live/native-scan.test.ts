@@ -245,8 +245,15 @@ describe.runIf(linux && le && (native || ci) && (isRoot || ci))('native scan = J
     const a = owners(readLiveSockets('/', { native: false, table: 'proc' }));
     const n = owners(readLiveSockets('/', { native: true, table: 'proc' }));
     const b = owners(readLiveSockets('/', { native: false, table: 'proc' }));
+    // Units both ways: one cgroup walk during the native scan, and each owner's /proc/PID/cgroup read by it.
+    const walked = owners(readLiveSockets('/', { native: true, table: 'proc', cgroupWalk: true }));
+    const perOwner = owners(readLiveSockets('/', { native: true, table: 'proc', cgroupWalk: false }));
     const stable = [...a.keys()].filter((k) => a.get(k) === b.get(k));
     expect(stable.length).toBeGreaterThan(0);
-    for (const k of stable) expect(n.get(k), k).toBe(a.get(k));
+    for (const k of stable) {
+      expect(n.get(k), k).toBe(a.get(k));
+      expect(walked.get(k), k).toBe(a.get(k));
+      expect(perOwner.get(k), k).toBe(a.get(k));
+    }
   });
 });
