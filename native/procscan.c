@@ -844,6 +844,207 @@ static napi_value diag(napi_env env, napi_callback_info cb) {
   return result;
 }
 
+/* ---- cgroupWalk: src/live/cgroup-units.ts walkCgroupTree in C ---- */
+
+static int is_unit_name(const char *n) {
+  size_t l = strlen(n);
+  const char *suf[] = {".service", ".socket", ".scope"};
+  for (int i = 0; i < 3; i++) {
+    size_t k = strlen(suf[i]);
+    if (l >= k && memcmp(n + l - k, suf[i], k) == 0) return 1;
+  }
+  return 0;
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+typedef struct {
+  char *path;
+  int unit; /* index of the unit name in `names`, -1 for none */
+} walk_item_t;
+
+typedef struct {
+  ivec pids, units;
+  cvec names; /* unit names, each ended by NUL */
+  ivec name_at; /* start of each name in `names` */
+  unsigned char *seen; /* by pid, so the first cgroup listing a pid wins, as the Map in walkCgroupTree */
+  size_t seen_cap;
+} walk_out_t;
+
+/* 0 ok, -1 a directory or cgroup.procs could not be read (the whole walk answers nothing then), -2 out of memory. */
+static int walk_tree(const char *root, walk_out_t *w) {
+  walk_item_t *stack = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  char *buf = NULL;
+  size_t bufcap = 1 << 16;
+  buf = malloc(bufcap);
+  stack = malloc(sizeof *stack * 16);
+  if (!buf || !stack) { free(buf); free(stack); return -2; }
+  cap = 16;
+  stack[n].path = strdup(root);
+  stack[n].unit = -1;
+  if (!stack[n].path) { free(buf); free(stack); return -2; }
+  n++;
+  while (n > 0 && rc == 0) {
+    walk_item_t it = stack[--n];
+    int dfd = open(it.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) { rc = -1; free(it.path); break; }
+    /* cgroup.procs, whole (it can be long: every pid of the cgroup). */
+    int pfd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    size_t len = 0;
+    if (pfd < 0) rc = -1;
+    while (rc == 0) {
+      if (len == bufcap) {
+        char *b = realloc(buf, bufcap * 2);
+        if (!b) { rc = -2; break; }
+        buf = b;
+        bufcap *= 2;
+      }
+      ssize_t k = read(pfd, buf + len, bufcap - len);
+      if (k < 0) { if (errno == EINTR) continue; rc = -1; break; }
+      if (k == 0) break;
+      len += (size_t)k;
+    }
+    if (pfd >= 0) close(pfd);
+    long long v = -1;
+    for (size_t i = 0; rc == 0 && i <= len; i++) {
+      int c = i < len ? buf[i] - '0' : -1;
+      if (c >= 0 && c <= 9) { v = (v < 0 ? 0 : v * 10) + c; if (v > (1LL << 31)) v = 1LL << 31; continue; }
+      /* pid 0: a process outside this reader's pid namespace; it has no pid here to look up. */
+      if (v > 0 && v < (1LL << 31)) {
+        size_t pid = (size_t)v;
+        if (pid >= w->seen_cap) {
+          size_t nc = w->seen_cap ? w->seen_cap : 65536;
+          while (nc <= pid) nc *= 2;
+          unsigned char *ns = realloc(w->seen, nc);
+          if (!ns) { rc = -2; break; }
+          memset(ns + w->seen_cap, 0, nc - w->seen_cap);
+          w->seen = ns;
+          w->seen_cap = nc;
+        }
+        if (!w->seen[pid]) {
+          w->seen[pid] = 1;
+          if (ipush(&w->pids, (int32_t)pid) || ipush(&w->units, it.unit)) { rc = -2; break; }
+        }
+      }
+      v = -1;
+    }
+    /* Subdirectories, by name (Node's readdir sorts; the walk's order decides only which listing of a pid that
+       moved mid-walk counts), pushed so they are popped in reverse, as walkCgroupTree's stack does. */
+    char **kids = NULL;
+    size_t nk = 0, kc = 0;
+    char dbuf[32768];
+    while (rc == 0) {
+      long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
+      if (nread < 0) { rc = -1; break; }
+      if (nread == 0) break;
+      for (long off = 0; off < nread && rc == 0;) {
+        struct dirent64_raw *e = (struct dirent64_raw *)(dbuf + off);
+        off += e->d_reclen;
+        if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+        int isdir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN) {
+          struct stat st;
+          isdir = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (!isdir) continue;
+        if (nk == kc) {
+          size_t nc2 = kc ? kc * 2 : 16;
+          char **nkids = realloc(kids, nc2 * sizeof *kids);
+          if (!nkids) { rc = -2; break; }
+          kids = nkids;
+          kc = nc2;
+        }
+        kids[nk] = strdup(e->d_name);
+        if (!kids[nk]) { rc = -2; break; }
+        nk++;
+      }
+    }
+    close(dfd);
+    if (nk > 1) qsort(kids, nk, sizeof *kids, cmp_names);
+    for (size_t i = 0; i < nk; i++) {
+      if (rc == 0) {
+        int unit = it.unit;
+        if (is_unit_name(kids[i])) {
+          unit = (int)w->name_at.n;
+          if (ipush(&w->name_at, (int32_t)w->names.n) || cappend(&w->names, kids[i], strlen(kids[i]) + 1)) rc = -2;
+        }
+        size_t plen = strlen(it.path), klen = strlen(kids[i]);
+        char *child = rc == 0 ? malloc(plen + klen + 2) : NULL;
+        if (rc == 0 && !child) rc = -2;
+        if (rc == 0) {
+          memcpy(child, it.path, plen);
+          child[plen] = '/';
+          memcpy(child + plen + 1, kids[i], klen + 1);
+          if (n == cap) {
+            walk_item_t *ns2 = realloc(stack, cap * 2 * sizeof *stack);
+            if (!ns2) { rc = -2; free(child); }
+            else { stack = ns2; cap *= 2; }
+          }
+          if (rc == 0) { stack[n].path = child; stack[n].unit = unit; n++; }
+        }
+      }
+      free(kids[i]);
+    }
+    free(kids);
+    free(it.path);
+  }
+  while (n > 0) free(stack[--n].path);
+  free(stack);
+  free(buf);
+  return rc;
+}
+
+/*
+ * cgroupWalk(dir) → { pids: Int32Array, units: Int32Array, names: string[] } | null: every pid listed in the
+ * hierarchy mounted at `dir`, with the index in `names` of the innermost `*.service`/`*.socket`/`*.scope` on its
+ * cgroup path (-1: none), as walkCgroupTree returns it; null when any directory or cgroup.procs could not be read.
+ */
+static napi_value cgroup_walk(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char dir[4096];
+  size_t dlen;
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_string_utf8(env, argv[0], dir, sizeof dir, &dlen) != napi_ok || dlen >= sizeof dir - 1) {
+    napi_throw_type_error(env, NULL, "cgroupWalk(dir)");
+    return NULL;
+  }
+  walk_out_t w;
+  memset(&w, 0, sizeof w);
+  int rc = walk_tree(dir, &w);
+  napi_value result = NULL;
+  if (rc == -2) napi_throw_error(env, "ENOMEM", "cgroup walk: out of memory");
+  else if (rc == -1) napi_get_null(env, &result);
+  else {
+    napi_value obj, v, ab, names;
+    void *data;
+    napi_status st = napi_create_object(env, &obj);
+    if (st == napi_ok) st = napi_create_arraybuffer(env, w.pids.n * sizeof(int32_t), &data, &ab);
+    if (st == napi_ok && w.pids.n) memcpy(data, w.pids.v, w.pids.n * sizeof(int32_t));
+    if (st == napi_ok) st = napi_create_typedarray(env, napi_int32_array, w.pids.n, ab, 0, &v);
+    if (st == napi_ok) st = napi_set_named_property(env, obj, "pids", v);
+    if (st == napi_ok) st = napi_create_arraybuffer(env, w.units.n * sizeof(int32_t), &data, &ab);
+    if (st == napi_ok && w.units.n) memcpy(data, w.units.v, w.units.n * sizeof(int32_t));
+    if (st == napi_ok) st = napi_create_typedarray(env, napi_int32_array, w.units.n, ab, 0, &v);
+    if (st == napi_ok) st = napi_set_named_property(env, obj, "units", v);
+    if (st == napi_ok) st = napi_create_array_with_length(env, w.name_at.n, &names);
+    for (size_t i = 0; st == napi_ok && i < w.name_at.n; i++) {
+      st = napi_create_string_utf8(env, w.names.v + w.name_at.v[i], NAPI_AUTO_LENGTH, &v);
+      if (st == napi_ok) st = napi_set_element(env, names, (uint32_t)i, v);
+    }
+    if (st == napi_ok) st = napi_set_named_property(env, obj, "names", names);
+    if (st == napi_ok) result = obj;
+    else napi_throw_error(env, NULL, "cgroup walk: could not build the result");
+  }
+  free(w.pids.v);
+  free(w.units.v);
+  free(w.names.v);
+  free(w.name_at.v);
+  free(w.seen);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn) != napi_ok) return NULL;
@@ -852,6 +1053,8 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "scanStart", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "scanJoin", NAPI_AUTO_LENGTH, scan_join, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "scanJoin", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "cgroupWalk", NAPI_AUTO_LENGTH, cgroup_walk, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "cgroupWalk", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "diag", NAPI_AUTO_LENGTH, diag, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "diag", fn) != napi_ok) return NULL;
   return exports;

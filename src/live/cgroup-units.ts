@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { nativeScanner } from './native-scan.js';
 import { isUnitName } from './process-info.js';
 
 /**
@@ -22,7 +23,19 @@ export interface CgroupUnitMap {
  * `dir` is the hierarchy's mount point; undefined when any directory or cgroup.procs could not be read, since a
  * partial map would answer "no unit" for pids it never saw.
  */
-export function walkCgroupTree(dir: string): Map<number, string> | undefined {
+export function walkCgroupTree(dir: string, opts: { native?: boolean } = {}): Map<number, string> | undefined {
+  // The same walk in C (native/procscan.c cgroupWalk) when the native module is there: ~10x less time.
+  const walk = opts.native === false ? undefined : nativeScanner()?.cgroupWalk;
+  if (walk) {
+    const r = walk(dir);
+    if (r === null) return undefined;
+    const out = new Map<number, string>();
+    for (let i = 0; i < r.pids.length; i++) {
+      const u = r.units[i] as number;
+      out.set(r.pids[i] as number, u < 0 ? '' : (r.names[u] as string));
+    }
+    return out;
+  }
   const out = new Map<number, string>();
   // Iterative, so a deep tree cannot overflow the stack; each entry carries the unit its path is in so far.
   const stack: { path: string; unit: string }[] = [{ path: dir, unit: '' }];
@@ -41,12 +54,13 @@ export function walkCgroupTree(dir: string): Map<number, string> | undefined {
       const c = procs.charCodeAt(i) - 48;
       if (c >= 0 && c <= 9) v = (v < 0 ? 0 : v * 10) + c;
       else {
-        // pid 0: a process outside this reader's pid namespace; it has no pid here to look up.
-        if (v > 0 && !out.has(v)) out.set(v, unit);
+        // pid 0: a process outside this reader's pid namespace; it has no pid here to look up. A pid is below
+        // 2^31 (pid_max is at most 2^22): a longer run of digits is not one.
+        if (v > 0 && v < 2 ** 31 && !out.has(v)) out.set(v, unit);
         v = -1;
       }
     }
-    if (v > 0 && !out.has(v)) out.set(v, unit);
+    if (v > 0 && v < 2 ** 31 && !out.has(v)) out.set(v, unit);
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       stack.push({ path: `${path}/${e.name}`, unit: isUnitName(e.name) ? e.name : unit });

@@ -33,6 +33,8 @@ export interface NativeModule {
   /** scan() with all threads but the caller's started now; scanJoin runs the caller's share and returns the result. */
   scanStart?(procDir: string, pids: Int32Array, wanted: Float64Array, flags: number, threads: number): object;
   scanJoin?(handle: object): NativeResult;
+  /** cgroup-units.ts walkCgroupTree in C: pids with an index into names (-1: no unit); null when the walk failed. */
+  cgroupWalk?(dir: string): { pids: Int32Array; units: Int32Array; names: string[] } | null;
   /** The socket table over NETLINK_SOCK_DIAG (native/procscan.c diag); absent in a module built before it existed. */
   diag?(family: 4 | 6, protocol: 6 | 17, states: number): NativeDiagResult;
 }

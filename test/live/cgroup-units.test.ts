@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupMounts, combineUnits, liveCgroupUnitMap, walkCgroupTree } from '../../src/live/cgroup-units.js';
+import { nativeScanner, ownerScanPath } from '../../src/live/native-scan.js';
 import { readUnit, systemdUnit } from '../../src/live/process-info.js';
 import { readLiveSockets } from '../../src/live/read-live-sockets.js';
 
+const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tree = path.join(fixtures, 'cgroup-v2');
 
@@ -48,6 +50,71 @@ describe('walkCgroupTree', () => {
       expect(walkCgroupTree(path.join(dir, 'missing'))).toBeUndefined();
     } finally {
       fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe.runIf(ownerScanPath() === 'native' || ci)('walkCgroupTree in C = in JavaScript', () => {
+  const same = (dir: string): void => {
+    const js = walkCgroupTree(dir, { native: false });
+    const c = walkCgroupTree(dir);
+    expect(c === undefined ? undefined : [...c]).toEqual(js === undefined ? undefined : [...js]);
+  };
+
+  it('on the fixture tree, a tree with a part missing, and no tree', () => {
+    expect(nativeScanner()?.cgroupWalk).toBeTypeOf('function');
+    same(tree);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bindcheck-cgroup-'));
+    try {
+      fs.cpSync(tree, dir, { recursive: true });
+      fs.rmSync(path.join(dir, 'system.slice', 'ssh.service', 'cgroup.procs'));
+      same(dir);
+      same(path.join(dir, 'missing'));
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('on generated trees: units nested in units, pids listed twice (the first listing wins), odd text', () => {
+    const names = ['a.service', 'b.scope', 'c.socket', 'd.slice', 'e', '.service', 'f.service.d', 'g h.service', 'é.scope'];
+    let seed = 11;
+    const rand = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    for (let t = 0; t < 30; t++) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bindcheck-cgroup-gen-'));
+      try {
+        const grow = (at: string, depth: number): void => {
+          const pids = Array.from({ length: rand(6) }, () => String(rand(40)));
+          const junk = ['', '\n', ' ', '-', 'x', '\n\n', '99999999999999999999'][rand(7)] as string;
+          fs.writeFileSync(path.join(at, 'cgroup.procs'), pids.join('\n') + junk + (rand(2) ? '\n' : ''));
+          if (depth >= 4) return;
+          for (let k = rand(4); k > 0; k--) {
+            const sub = path.join(at, `${names[rand(names.length)]}${rand(3) ? '' : String(k)}`);
+            if (fs.existsSync(sub)) continue;
+            fs.mkdirSync(sub);
+            grow(sub, depth + 1);
+          }
+          if (rand(5) === 0) fs.writeFileSync(path.join(at, `file-${rand(9)}.service`), '');
+        };
+        grow(dir, 0);
+        same(dir);
+      } finally {
+        fs.rmSync(dir, { recursive: true });
+      }
+    }
+  });
+
+  it('on this host’s own hierarchies (pids that stayed put between the walks)', () => {
+    const mounts = cgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    for (const dir of [mounts.v2, mounts.systemdV1]) {
+      if (dir === undefined) continue;
+      const a = walkCgroupTree(dir, { native: false });
+      const c = walkCgroupTree(dir);
+      const b = walkCgroupTree(dir, { native: false });
+      expect(c === undefined).toBe(a === undefined);
+      if (!a || !b || !c) continue;
+      const stable = [...a.keys()].filter((pid) => b.get(pid) === a.get(pid));
+      expect(stable.length).toBeGreaterThan(0);
+      for (const pid of stable) expect(c.get(pid), `pid ${pid}`).toBe(a.get(pid));
     }
   });
 });
