@@ -856,6 +856,9 @@ static int is_unit_name(const char *n) {
   return 0;
 }
 
+/* PID_MAX_LIMIT on 64-bit Linux (as PID_LIMIT in src/live/cgroup-units.ts). */
+#define PID_LIMIT (4LL * 1024 * 1024)
+
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 typedef struct {
@@ -910,9 +913,10 @@ static int walk_tree(const char *root, walk_out_t *w) {
     long long v = -1;
     for (size_t i = 0; rc == 0 && i <= len; i++) {
       int c = i < len ? buf[i] - '0' : -1;
-      if (c >= 0 && c <= 9) { v = (v < 0 ? 0 : v * 10) + c; if (v > (1LL << 31)) v = 1LL << 31; continue; }
-      /* pid 0: a process outside this reader's pid namespace; it has no pid here to look up. */
-      if (v > 0 && v < (1LL << 31)) {
+      if (c >= 0 && c <= 9) { v = (v < 0 ? 0 : v * 10) + c; if (v > PID_LIMIT) v = PID_LIMIT; continue; }
+      /* pid 0: a process outside this reader's pid namespace; it has no pid here to look up. Every pid is below
+         pid_max, at most PID_LIMIT, so `seen` stays within 4 MB whatever the file says. */
+      if (v > 0 && v < PID_LIMIT) {
         size_t pid = (size_t)v;
         if (pid >= w->seen_cap) {
           size_t nc = w->seen_cap ? w->seen_cap : 65536;

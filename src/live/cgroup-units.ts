@@ -12,6 +12,9 @@ import { isUnitName } from './process-info.js';
  * hides part of the tree, an unreadable directory, a hierarchy not mounted at its root) is left to the per-pid
  * read.
  */
+/** PID_MAX_LIMIT on 64-bit Linux: pid_max cannot be set above it, so every pid is below it. */
+const PID_LIMIT = 4 * 1024 * 1024;
+
 export interface CgroupUnitMap {
   /** The unit, '' when the process is in no unit, undefined when the walk cannot tell (read /proc/PID/cgroup). */
   unitOf(pid: number): string | undefined;
@@ -55,12 +58,12 @@ export function walkCgroupTree(dir: string, opts: { native?: boolean } = {}): Ma
       if (c >= 0 && c <= 9) v = (v < 0 ? 0 : v * 10) + c;
       else {
         // pid 0: a process outside this reader's pid namespace; it has no pid here to look up. A pid is below
-        // 2^31 (pid_max is at most 2^22): a longer run of digits is not one.
-        if (v > 0 && v < 2 ** 31 && !out.has(v)) out.set(v, unit);
+        // pid_max, which is at most 2^22 (PID_MAX_LIMIT): a larger number is not one.
+        if (v > 0 && v < PID_LIMIT && !out.has(v)) out.set(v, unit);
         v = -1;
       }
     }
-    if (v > 0 && v < 2 ** 31 && !out.has(v)) out.set(v, unit);
+    if (v > 0 && v < PID_LIMIT && !out.has(v)) out.set(v, unit);
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       stack.push({ path: `${path}/${e.name}`, unit: isUnitName(e.name) ? e.name : unit });

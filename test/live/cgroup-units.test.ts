@@ -84,7 +84,7 @@ describe.runIf(ownerScanPath() === 'native' || ci)('walkCgroupTree in C = in Jav
       try {
         const grow = (at: string, depth: number): void => {
           const pids = Array.from({ length: rand(6) }, () => String(rand(40)));
-          const junk = ['', '\n', ' ', '-', 'x', '\n\n', '99999999999999999999'][rand(7)] as string;
+          const junk = ['', '\n', ' ', '-', 'x', '\n\n', '99999999999999999999', '4194304', '4194303'][rand(9)] as string;
           fs.writeFileSync(path.join(at, 'cgroup.procs'), pids.join('\n') + junk + (rand(2) ? '\n' : ''));
           if (depth >= 4) return;
           for (let k = rand(4); k > 0; k--) {
