@@ -13,6 +13,8 @@ import { defaultConfigPaths, readDistro } from './readers/distro.js';
 import { readMailers, runningMailers } from './readers/mailers.js';
 import { readDaemonUnits } from './readers/units.js';
 import { readUnitGraph } from './readers/systemd/unit-deps.js';
+import { appendAll } from './model/append.js';
+import { capRepeatedFindings } from './analysis/cap-findings.js';
 
 /** A socket known to be held on the host, with options /proc cannot show (tests, strace, the caller's knowledge). */
 export interface ExtraLiveSocket {
@@ -62,12 +64,12 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   const sources = new Map<string, string>();
   const inputFindings: Finding[] = [];
   const unseen: UnseenNote[] = [];
-  const daemons = [];
-  const units = [];
+  const daemons: Inventory['daemons'] = [];
+  const units: Inventory['units'] = [];
   const distro = readDistro(fs);
   for (const reader of readers) {
     const u = readDaemonUnits(fs, reader.daemon, reader.units);
-    units.push(...u.units);
+    appendAll(units, u.units);
     const argv = u.units.find((x) => x.execStart)?.execStart?.argv;
     let r = reader.read(fs, { ...(u.configPath !== undefined ? { configPath: u.configPath } : {}), ...(argv ? { argv } : {}) });
     if (!r.found && u.configPath === undefined) {
@@ -82,16 +84,16 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
         for (const sock of plan.sockets) {
           if (creds.uid !== undefined) sock.uid = creds.uid;
           if (creds.capNetBindService !== undefined) sock.capNetBindService = creds.capNetBindService;
-          sock.derivation.push(...creds.derivation);
+          appendAll(sock.derivation, creds.derivation);
         }
       }
     }
     if (r.found) {
-      inputFindings.push(...u.findings);
+      appendAll(inputFindings, u.findings);
       for (const [k, v] of u.sources) sources.set(k, v);
     }
-    daemons.push(...r.plans);
-    inputFindings.push(...r.findings);
+    appendAll(daemons, r.plans);
+    appendAll(inputFindings, r.findings);
     for (const [k, v] of r.sources) sources.set(k, v);
   }
   // Which of two daemons starts first is only asked when there are two (src/analysis/boot-order.ts).
@@ -101,8 +103,8 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
   const liveSockets: LiveSocket[] = [];
   if (hasProc) {
     const live = readLiveSockets(fs.root, { owners: true, states: 'all' });
-    liveSockets.push(...live.sockets);
-    unseen.push(...live.unseen);
+    appendAll(liveSockets, live.sockets);
+    appendAll(unseen, live.unseen);
   } else if (wantLive) {
     unseen.push({ what: 'live sockets', why: `${root === '/' ? '/proc' : `${root}/proc`} has no network tables; only the configuration was checked` });
   }
@@ -132,7 +134,8 @@ export function scanInventory(opts: ScanOptions = {}): ScanResult {
     liveSockets,
     hostFacts,
     sources,
-    inputFindings,
+    // A damaged file can yield a finding per line: the first of each code per file, and one that counts the rest.
+    inputFindings: capRepeatedFindings(inputFindings),
     unseen,
   };
   const analysis = analyze(inventory, known);

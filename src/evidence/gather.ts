@@ -5,6 +5,7 @@ import type { LogEvent, RuntimeEvidence, UnitFacts, UnitState } from '../model/r
 import { explainExitStatus } from './exit-status.js';
 import { readLogEvidence, scanLogText } from './logs/index.js';
 import { analyzeStraceText } from './strace/index.js';
+import { appendAll } from '../model/append.js';
 
 export type EvidenceFileKind = 'strace' | 'systemctl-status' | 'log';
 
@@ -72,7 +73,7 @@ export async function gatherRuntime(inv: Inventory, opts: GatherOptions): Promis
       const daemon = units.find((u) => u.unit === name)?.daemon;
       const facts = units.find((u) => u.unit === name) ?? (units[units.push({ unit: name }) - 1] as UnitFacts);
       facts.state = toModelState(st.state, daemon);
-      runtime.logEvents.push(...scanLogText(text, file).events);
+      appendAll(runtime.logEvents, scanLogText(text, file).events);
     } else {
       const a = analyzeStraceText(text, file);
       for (const f of a.failures) {
@@ -87,7 +88,7 @@ export async function gatherRuntime(inv: Inventory, opts: GatherOptions): Promis
 
   const logs = await readLogEvidence(inv.root, { live: opts.live, units: opts.units, files: logFiles });
   for (const ev of logs.events) if (!runtime.logEvents.some((x) => sameEvent(x, ev))) runtime.logEvents.push(ev);
-  unseen.push(...logs.unseen);
+  appendAll(unseen, logs.unseen);
 
   if (opts.live) {
     // Units whose state could not be read for the same reason are one entry ("… of a.service, b.service: …").

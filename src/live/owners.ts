@@ -7,6 +7,7 @@ import type { CgroupUnitMap } from './cgroup-units.js';
 import { emptyScanOut, scanPids, type ScanJob, type ScanOut } from './fd-scan.js';
 import { nativeScanner, nativeScanStart } from './native-scan.js';
 import { readUnit } from './process-info.js';
+import { appendAll } from '../model/append.js';
 
 export interface OwnerMap {
   /** inode → processes holding it, each process once, sorted by pid. */
@@ -197,7 +198,7 @@ function merge(outs: MergeInput[]): Omit<OwnerMap, 'processes'> {
       // A process's pairs are contiguous, so a second fd for the same socket repeats the last entry.
       if (list.length === 0 || (list[list.length - 1] as ProcessInfo).pid !== pid) list.push(info as ProcessInfo);
     }
-    denied.push(...out.denied);
+    appendAll(denied, out.denied);
     vanished += out.vanished;
     fds += out.fds;
   }

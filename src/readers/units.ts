@@ -2,6 +2,7 @@ import type { RootFs } from '../fs/root-fs.js';
 import type { Finding } from '../model/finding.js';
 import type { UnitFacts } from '../model/runtime.js';
 import { daemonArgs, expandExecStart, readUnit, unitCredentials, type UnitCredentials } from './systemd/index.js';
+import { appendAll } from '../model/append.js';
 
 export interface DaemonUnits {
   units: UnitFacts[];
@@ -25,7 +26,7 @@ export function readDaemonUnits(fs: RootFs, daemon: string, unitNames: readonly 
     const unit = r.unit;
     if (!unit) continue;
     // A unit file's problems matter only for the daemon it starts; they are reported with it.
-    out.findings.push(...r.findings);
+    appendAll(out.findings, r.findings);
     const facts: UnitFacts = { unit: unit.name, daemon };
     if (unit.fragmentPath) facts.fragment = { file: unit.fragmentPath, line: 0 };
     if (unit.masked) facts.masked = true;
@@ -34,7 +35,7 @@ export function readDaemonUnits(fs: RootFs, daemon: string, unitNames: readonly 
       if (creds.uid !== undefined || creds.capNetBindService !== undefined) out.credentials ??= creds;
       const exec = expandExecStart(unit, fs);
       for (const [k, v] of exec.sources) out.sources.set(k, v);
-      out.findings.push(...exec.findings);
+      appendAll(out.findings, exec.findings);
       if (exec.argv.length > 0) {
         facts.execStart = { argv: exec.argv, source: exec.source };
         const args = daemonArgs(exec.argv, daemon);

@@ -10,6 +10,7 @@ import { COMPOSE_BEHAVIOUR } from './behaviour.js';
 import { discoverProjects, type DiscoverOptions } from './discover.js';
 import { loadComposeProject, type ComposePortEntry, type ComposeProject, type ComposeService } from './project.js';
 import type { PortBinding } from './ports.js';
+import { appendAll } from '../../model/append.js';
 
 const DAEMON = 'docker';
 
@@ -52,7 +53,7 @@ export function readCompose(fs: RootFs, opts: ComposeReadOptions = {}): ComposeR
   const notes: ComposeReadResult['notes'] = [];
   const d = readDaemonSettings(fs, opts.argv, findings, sources);
   const disc = discoverProjects(fs, opts);
-  findings.push(...disc.findings);
+  appendAll(findings, disc.findings);
   for (const [k, v] of disc.sources) sources.set(k, v);
   const projects: ComposeProject[] = [];
   const plans: DaemonPlan[] = [];
@@ -60,12 +61,12 @@ export function readCompose(fs: RootFs, opts: ComposeReadOptions = {}): ComposeR
   const allocated = new Set<string>();
   for (const ref of disc.refs) {
     const r = loadComposeProject(fs, ref);
-    findings.push(...r.findings);
+    appendAll(findings, r.findings);
     for (const [k, v] of r.sources) sources.set(k, v);
     if (!r.project) continue;
     projects.push(r.project);
-    notes.push(...r.project.notes);
-    plans.push(...planProject(r.project, d, allocated, notes));
+    appendAll(notes, r.project.notes);
+    appendAll(plans, planProject(r.project, d, allocated, notes));
   }
   // Findings, notes and socket names quote config text (port entries, service names): never raw to a terminal.
   for (const f of findings) f.message = escapeForTerminal(f.message);

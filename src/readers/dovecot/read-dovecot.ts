@@ -7,6 +7,7 @@ import { inputFinding, type InputCode } from '../common/input-finding.js';
 import { BUILTIN_SERVICES, DOVECOT_BEHAVIOUR, FILTER_SECTIONS, INET_LISTENER_KEYS, KNOWN_SERVICES } from './behaviour.js';
 import { lexDovecotConf, type ConfStatement } from './conf-lexer.js';
 import { rootGlob } from '../common/root-glob.js';
+import { appendAll } from '../../model/append.js';
 
 const DAEMON = 'dovecot';
 /** config-parser.c has no include depth limit of its own; this only bounds pathological trees. */
@@ -436,7 +437,7 @@ export function readDovecot(fs: RootFs, opts: DovecotReadOptions = {}): DovecotR
   for (const s of ordered) {
     if (!s.wanted) continue;
     for (const l of s.listeners) {
-      sockets.push(...listenerSockets(s, l, result.listen, sslDisabled, protoLoc, sources, (c, loc, m) => finding(c, loc, m, false)));
+      appendAll(sockets, listenerSockets(s, l, result.listen, sslDisabled, protoLoc, sources, (c, loc, m) => finding(c, loc, m, false)));
     }
   }
 

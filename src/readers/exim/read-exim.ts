@@ -8,6 +8,7 @@ import { readServices, SERVICES_PATH, type ServiceTable } from '../common/servic
 import { EXIM_BEHAVIOUR, eximLogAddress } from './behaviour.js';
 import { directiveOf, lexEximConfig, type LexResult, type LogicalLine, type MacroDef } from './config-lexer.js';
 import { extractPort, parseEximInt, parseEximTime, readEximString, splitEximList, strtolPrefix } from './lists.js';
+import { appendAll } from '../../model/append.js';
 
 const DAEMON = 'exim';
 
@@ -114,7 +115,7 @@ export function readExim(fs: RootFs, opts: EximReadOptions = {}): EximReadResult
 
   const lex: LexResult = lexEximConfig(fs, files, { commandLine, ...(seed ? { seedAfterMarker: seed } : {}) });
   for (const [k, v] of lex.sources) result.sources.set(k, v);
-  result.findings.push(...lex.findings);
+  appendAll(result.findings, lex.findings);
   result.macros = lex.macros;
   const allFiles = [...result.sources.keys()];
 

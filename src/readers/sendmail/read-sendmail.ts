@@ -9,6 +9,7 @@ import { LazyHosts } from './hosts.js';
 import { scanMc } from './mc-lexer.js';
 import { applyPortOptions, type SendmailDaemon } from './port-options.js';
 import { SourceText } from './source-text.js';
+import { appendAll } from '../../model/append.js';
 
 export const SENDMAIL_CF = '/etc/mail/sendmail.cf';
 export const SENDMAIL_MC = '/etc/mail/sendmail.mc';
@@ -98,7 +99,7 @@ export function readSendmail(fs: RootFs, opts: SendmailReadOptions = {}): Sendma
     files.push(cfPath);
     cfSrc = new SourceText(cfPath, r.text);
     const scanned = scanCf(cfSrc);
-    findings.push(...scanned.findings);
+    appendAll(findings, scanned.findings);
     cfEntries = scanned.entries;
   }
 
@@ -114,7 +115,7 @@ export function readSendmail(fs: RootFs, opts: SendmailReadOptions = {}): Sendma
       mcEntries = scanned.entries;
       result.mcIncludes = scanned.includes;
       // Syntax problems in the .mc matter only when the plan comes from it.
-      if (cfEntries === undefined) findings.push(...scanned.findings);
+      if (cfEntries === undefined) appendAll(findings, scanned.findings);
     } else if (cfEntries === undefined) {
       findings.push(inputFinding('BC001', { file: mcPath, line: 0 }, r.message, DAEMON));
       return result;

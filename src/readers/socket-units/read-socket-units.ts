@@ -8,6 +8,7 @@ import type { UnitAssignment } from '../systemd/unit-syntax.js';
 import { parseSystemdBoolean, SOCKET_UNIT_BEHAVIOUR } from './behaviour.js';
 import { findEnabledSocketUnits, type EnabledSocketUnit } from './enabled.js';
 import { parseListenAddress } from './listen-address.js';
+import { appendAll } from '../../model/append.js';
 
 const DAEMON = SOCKET_UNIT_BEHAVIOUR.daemon;
 
@@ -99,7 +100,7 @@ export function readSocketUnits(fs: RootFs): SocketUnitsReadResult {
     const info = readOne(fs, e, unit, ipv6.value, findings);
     if (unit) {
       // A masked unit is not a problem of its own: the administrator switched it off.
-      findings.push(...r.findings.filter((f) => !(unit.masked !== undefined && f.code === 'BC001')));
+      appendAll(findings, r.findings.filter((f) => !(unit.masked !== undefined && f.code === 'BC001')));
     } else {
       // A dangling wants link: systemd logs that it cannot load the unit and starts nothing for it.
       const link = e.links[0] ?? e.name;

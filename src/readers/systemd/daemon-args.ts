@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { appendAll } from '../../model/append.js';
 
 /** A config file or directory a daemon reads, and the argv word that named it (absent for the built-in default). */
 export interface ConfigArg {
@@ -128,7 +129,7 @@ function sendmailArgs(argv: string[]): DaemonArgs {
   }
   const g = getopt(words, SENDMAIL_OPTIONS);
   const r = base('sendmail', g.problems);
-  r.notes.push(...notes);
+  appendAll(r.notes, notes);
   for (const o of g.opts) {
     if (o.opt === 'C' && o.value !== undefined) r.config = [{ path: o.value, kind: 'file', argIndex: o.argIndex }];
     else if (o.opt === 'b' && o.value !== undefined) r.daemonMode = o.value.startsWith('d') || o.value.startsWith('D');

@@ -6,6 +6,7 @@ import { inputFinding } from '../common/input-finding.js';
 import { isValidEnvName, parseEnvFile } from './environment.js';
 import { expandSpecifiers, unitValue, unitValues, type UnitFile, type UnitValue } from './units.js';
 import { splitWords } from './unit-syntax.js';
+import { appendAll } from '../../model/append.js';
 
 /** One command of an Exec*= line, before environment expansion. */
 export interface ExecCommand {
@@ -238,7 +239,7 @@ export function expandArgv(argv: string[], env: Map<string, EnvValue>): { argv: 
         s.from = e.location;
       }
       substitutions.push(s);
-      out.push(...words);
+      appendAll(out, words);
       continue;
     }
     out.push(replaceEnv(word, env, substitutions));
@@ -322,8 +323,8 @@ export function expandExecStart(unit: UnitFile, fs: RootFs): ExpandedExecStart {
   const values = unitValues(unit, 'Service', 'ExecStart');
   const where = unit.resolvedPath ?? unit.fragmentPath ?? unit.id;
   const envr = serviceEnvironment(unit, fs);
-  findings.push(...envr.findings);
-  notes.push(...envr.notes);
+  appendAll(findings, envr.findings);
+  appendAll(notes, envr.notes);
   const result: ExpandedExecStart = {
     argv: [],
     source: values[0]?.location ?? { file: where, line: 0 },

@@ -5,6 +5,7 @@ import type { Finding } from '../../model/finding.js';
 import type { Location } from '../../model/location.js';
 import { inputFinding } from '../common/input-finding.js';
 import { parseUnitText, type UnitAssignment } from './unit-syntax.js';
+import { appendAll } from '../../model/append.js';
 
 /**
  * systemd's system unit search path, highest precedence first (systemd.unit(5), "System Unit Search Path";
@@ -256,7 +257,7 @@ export function readUnit(fs: RootFs, name: string): ReadUnitResult {
 function applyText(unit: UnitFile, text: string, file: string, findings: Finding[], sources: Map<string, string>): void {
   sources.set(file, text);
   const parsed = parseUnitText(text, file);
-  findings.push(...parsed.findings);
+  appendAll(findings, parsed.findings);
   for (const a of parsed.assignments) {
     unit.assignments.push(a);
     let sec = unit.sections.get(a.section);
