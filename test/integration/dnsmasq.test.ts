@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { attemptLine, errnoName, holdersAsLive, observeOnce, recordedSockets } from './harness/oracle.js';
 import { scan } from '../../src/index.js';
 import { dnsmasqReader, readDnsmasq } from '../../src/readers/dnsmasq/index.js';
 import { dnsmasqRecogniser } from '../../src/evidence/logs/recognisers/dnsmasq.js';
@@ -397,16 +397,7 @@ function record(o: Observation): void {
         keptRunning: o.running,
         dnsmasqTest: o.dnsmasqTest ?? null,
         answeredQueryTo127001: o.answered ?? null,
-        sockets: o.attempts.map((a) => ({
-          pid: a.socket.pid,
-          fd: a.socket.fd,
-          proto: a.proto,
-          family: a.family,
-          address: a.address,
-          port: a.port,
-          options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
-          outcome: a.outcome,
-        })),
+        sockets: recordedSockets(o.attempts),
       },
       null,
       2,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { attemptLine, errnoName, holdersAsLive, observeOnce, recordedSockets } from './harness/oracle.js';
 import { scan, scanInventory } from '../../src/index.js';
 import { dovecotReader } from '../../src/readers/dovecot/index.js';
 import { dovecotRecogniser } from '../../src/evidence/logs/recognisers/dovecot.js';
@@ -375,15 +375,7 @@ function record(o: Observation): void {
         note: 'strace.txt and syslog.txt are unedited outputs of the real `dovecot -F` (Debian 12, 2.3.19.1) in a private namespace.',
         exitStatus: o.wait.commandExit ?? null,
         keptRunning: o.running,
-        sockets: o.attempts.map((a) => ({
-          pid: a.socket.pid,
-          fd: a.socket.fd,
-          family: a.family,
-          address: a.address,
-          port: a.port,
-          options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
-          outcome: a.outcome,
-        })),
+        sockets: recordedSockets(o.attempts),
       },
       null,
       2,

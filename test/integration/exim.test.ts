@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { holdersAsLive, observeOnce } from './harness/oracle.js';
+import { holdersAsLive, observeOnce, recordedSockets } from './harness/oracle.js';
 import { scan, scanInventory } from '../../src/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
 import { eximReader, readExim } from '../../src/readers/exim/index.js';
@@ -370,15 +370,7 @@ function record(o: Observation): void {
         exitStatus: o.commandExit ?? null,
         keptRunning: o.commandExit === undefined,
         eximBV: o.bV ? { exitStatus: o.bV.code } : null,
-        sockets: o.attempts.map((a) => ({
-          fd: a.socket.fd,
-          proto: a.proto,
-          family: a.family,
-          address: a.address,
-          port: a.port,
-          options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
-          outcome: a.outcome,
-        })),
+        sockets: recordedSockets(o.attempts),
       },
       null,
       2,

@@ -11,12 +11,12 @@
  * Prerequisites (root, unshare, strace, haproxy: .ci/install-haproxy.sh) missing → skipped with the reason, except
  * under CI where that is a failure.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { attemptLine, holdersAsLive, observeOnce, readLines } from './harness/oracle.js';
 import { scan } from '../../src/index.js';
 import { haproxyReader, readHaproxy } from '../../src/readers/haproxy/index.js';
 import { RootFs } from '../../src/fs/root-fs.js';
@@ -381,13 +381,6 @@ describe.runIf(env.ok || env.required)('real haproxy vs bindcheck', () => {
   }
 });
 
-function readLines(p: string): string[] {
-  try {
-    return readFileSync(p, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 function summarize(o: Observation): string {
   const lines = [`[haproxy oracle] ${o.scenario.id} (${o.wait.elapsedMs} ms, exit ${o.wait.commandExit ?? 'none: running'})`];

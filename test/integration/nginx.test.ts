@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdersAsLive, observeOnce } from './harness/oracle.js';
+import { holdersAsLive, observeOnce, readLines } from './harness/oracle.js';
 import { scan } from '../../src/index.js';
 import { nginxReader } from '../../src/readers/nginx/index.js';
 import { nginxRecogniser } from '../../src/evidence/logs/recognisers/nginx.js';
@@ -307,13 +307,6 @@ describe.runIf(env.ok || env.required)('real nginx vs bindcheck', () => {
   }
 });
 
-function readLines(p: string): string[] {
-  try {
-    return readFileSync(p, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 function summarize(o: Observation): string {
   const lines = [`[nginx oracle] ${o.scenario.id} (${o.wait.elapsedMs} ms, exit ${o.wait.commandExit ?? 'none: running'})`];

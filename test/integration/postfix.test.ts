@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptLine, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { attemptLine, errnoName, holdersAsLive, observeOnce, recordedSockets } from './harness/oracle.js';
 import { scan, scanInventory } from '../../src/index.js';
 import { postfixReader } from '../../src/readers/postfix/index.js';
 import { postfixRecogniser } from '../../src/evidence/logs/recognisers/postfix.js';
@@ -389,13 +389,7 @@ function record(o: Observation): void {
         note: 'strace.txt and syslog.txt are unedited outputs of the real postfix 3.7.11 master -d (Debian 12 root) in a private namespace, stopped after its first start.',
         postfixCheck: o.check,
         exitStatus: o.exit ?? null,
-        sockets: o.attempts.map((a) => ({
-          family: a.family,
-          address: a.address,
-          port: a.port,
-          options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
-          outcome: a.outcome,
-        })),
+        sockets: recordedSockets(o.attempts),
       },
       null,
       2,

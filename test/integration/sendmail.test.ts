@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeOutcome, errnoName, holdersAsLive, observeOnce } from './harness/oracle.js';
+import { describeOutcome, errnoName, holdersAsLive, observeOnce, recordedSockets } from './harness/oracle.js';
 import { applyEdits } from '../../src/fixes/apply.js';
 import { main } from '../../src/cli.js';
 import { scan, scanInventory } from '../../src/index.js';
@@ -469,16 +469,7 @@ function record(o: Observation): void {
         holders: o.scenario.holders ?? [],
         extraAddresses: o.scenario.extraAddresses ?? [],
         note: 'strace.txt and syslog.txt are unedited outputs of the real `sendmail-mta -bd -ORefuseLA=100000` (Debian 12) in a private namespace; the run was stopped after its first start attempt.',
-        firstAttempt: o.first.map((a) => ({
-          pid: a.socket.pid,
-          fd: a.socket.fd,
-          proto: a.proto,
-          family: a.family,
-          address: a.address,
-          port: a.port,
-          options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
-          outcome: a.outcome,
-        })),
+        firstAttempt: recordedSockets(o.first),
       },
       null,
       2,

@@ -7,7 +7,7 @@
  * the inherited sockets only, and bindcheck's sshd plan has no sockets and flags the ignored Port/ListenAddress lines
  * (BC406). A control run without the socket unit shows sshd binding those very lines.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { ExtraLiveSocket } from '../../../src/run.js';
 import type { PortHolderSpec } from './namespace.js';
@@ -56,4 +57,40 @@ export function holdersAsLive(holders: readonly PortHolderSpec[] | undefined): E
     reusePort: Boolean(h.reusePort),
     ...(h.v6Only !== undefined ? { v6Only: h.v6Only } : {}),
   }));
+}
+
+/** A socket the real daemon created, as a recorded scenario.json lists it (RECORD=1). */
+export interface RecordedSocket {
+  /** undefined when strace ran without -f pids (a single process). */
+  pid: number | undefined;
+  fd: number;
+  proto: string;
+  family: string;
+  address: string;
+  port: number;
+  options: string[];
+  outcome: NetSocketAttempt['outcome'];
+}
+
+/** The attempts of a run in the recorded form, every socket option with what the kernel answered. */
+export function recordedSockets(attempts: readonly NetSocketAttempt[]): RecordedSocket[] {
+  return attempts.map((a) => ({
+    pid: a.socket.pid,
+    fd: a.socket.fd,
+    proto: a.proto,
+    family: a.family,
+    address: a.address,
+    port: a.port,
+    options: a.socket.options.map((x) => `${x.level} ${x.name} ${x.value} = ${x.result}`),
+    outcome: a.outcome,
+  }));
+}
+
+/** A file's non-empty lines; none when it cannot be read (the daemon never wrote it). */
+export function readLines(p: string): string[] {
+  try {
+    return readFileSync(p, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
